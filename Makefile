@@ -1,0 +1,71 @@
+# mqttspec: build, test, fuzz, bench. `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+# Containers: no image can be pulled here (so no reaper), and testcontainers must
+# dial loopback, never a gateway address. See DESIGN.md, "Containers without a registry".
+export TESTCONTAINERS_RYUK_DISABLED=true
+export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
+
+GO       ?= go
+BIN      := bin/mqttspec
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 20s
+
+# Native fuzz targets, as ./pkg:FuzzName (space-separated). Left empty, `make fuzz`
+# discovers them: the main module's packages whose test files declare `func Fuzz...`,
+# confirmed by `go test -list '^Fuzz'`. Nested modules (bench/compare) are not included.
+FUZZ_TARGETS ?=
+
+.PHONY: help build test fmt-check vet test-short bench fuzz fuzz-list clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+
+build: ## build bin/mqttspec
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/mqttspec
+
+test: fmt-check vet ## gofmt check, go vet, all tests with the race detector
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+fmt-check: ## fail if any Go file is not gofmt-formatted
+	@files=$$(gofmt -l .); \
+	if [ -n "$$files" ]; then echo "gofmt: these files need formatting (gofmt -w):"; echo "$$files"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet ./...
+
+test-short: ## quick tests (go test -short)
+	$(GO) test -short ./...
+
+bench: ## benchmarks of reference/..., then the comparison module if present
+	$(GO) test -run '^$$' -bench . -benchmem ./reference/...
+	if [ -d bench/compare ]; then cd bench/compare && $(GO) test -run '^$$' -bench . -benchmem ./...; fi
+
+fuzz-list: ## print the native fuzz targets as ./pkg:FuzzName
+	@mod=$$($(GO) list -m); \
+	pkgs=$$($(GO) list -f '{{.ImportPath}} {{.Dir}} {{join .TestGoFiles " "}} {{join .XTestGoFiles " "}}' ./... | \
+		while read -r pkg dir files; do \
+			if [ -n "$$files" ] && (cd "$$dir" && grep -qE '^func Fuzz[[:alnum:]_]*\(' $$files); then echo "$$pkg"; fi; \
+		done); \
+	if [ -n "$$pkgs" ]; then \
+		$(GO) test -list '^Fuzz' $$pkgs | awk -v mod="$$mod" ' \
+			/^Fuzz/ { names[n++] = $$1; next } \
+			/^ok[ \t]/ { pkg = $$2; if (index(pkg, mod) == 1) pkg = "." substr(pkg, length(mod) + 1); \
+				for (i = 0; i < n; i++) print pkg ":" names[i]; n = 0 }'; \
+	fi
+
+fuzz: ## run each native fuzz target for FUZZTIME (default 20s)
+	@targets='$(FUZZ_TARGETS)'; \
+	if [ -z "$$targets" ]; then targets=$$($(MAKE) --no-print-directory -s fuzz-list); fi; \
+	if [ -z "$$targets" ]; then echo "fuzz: no native fuzz targets found"; exit 0; fi; \
+	for t in $$targets; do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "--- fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
+
+clean: ## remove build output
+	rm -rf bin

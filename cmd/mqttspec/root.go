@@ -1,0 +1,37 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// newRootCmd builds the mqttspec command tree.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mqttspec",
+		Short: "Conformance, fleet and fuzz testing for MQTT brokers",
+		Long: `mqttspec tests MQTT brokers: does a broker follow the MQTT 3.1.1 and 5.0
+specifications, does it hold up under a fleet of simulated sensor nodes, and does
+its packet parser survive hostile input. It is built on a strict MQTT codec of
+its own (reference/packet).
+
+Only the subcommands listed below exist in this build. The conformance suite
+(run, matrix, report, catalogue), the reference broker (broker), the fleet
+simulator (sim) and the network fuzzer (fuzz) are planned and not yet part of it.`,
+		Version: versionString(),
+		// Arguments that name no subcommand are a usage error, not a cue for help.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+		// run() prints each error once and the usage hint for usage errors only.
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+
+	// Subcommands: each in its own file cmd_<name>.go with a constructor
+	// new<Name>Cmd() *cobra.Command, registered here with one line, e.g.
+	//
+	//	root.AddCommand(newDecodeCmd())
+	//
+	// Register only subcommands that work.
+
+	return root
+}
