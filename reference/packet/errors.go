@@ -39,9 +39,9 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s%s [%s] (%s)", prefix, e.Msg, where, e.Reason)
 }
 
-// Is reports whether target is an *Error with the same statement and reason,
-// so tests can write errors.Is(err, &packet.Error{Statement: "MQTT-1.5.5-1"}).
-// Empty fields in target match anything.
+// Is reports whether target is an *Error whose non-empty fields (statement,
+// section, reason, packet type) all equal e's, so tests can write
+// errors.Is(err, &packet.Error{Statement: "MQTT-1.5.5-1"}).
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok {
@@ -66,8 +66,8 @@ func AsError(err error) *Error {
 // the packet does. It is not a protocol violation: more bytes may follow.
 var ErrIncomplete = errors.New("packet: incomplete packet, more bytes needed")
 
-// ErrTooLarge is wrapped into an *Error when a packet exceeds the maximum
-// packet size the decoder was given.
+// errTooLargeMsg describes a packet refused for exceeding the maximum packet
+// size the decoder was given (reason Packet too large).
 var errTooLargeMsg = "packet of %d bytes exceeds the maximum packet size %d"
 
 func malformed(stmt, section, format string, args ...any) *Error {
@@ -78,7 +78,8 @@ func protocolErr(stmt, section, format string, args ...any) *Error {
 	return &Error{Statement: stmt, Section: section, Reason: ProtocolError, Msg: fmt.Sprintf(format, args...)}
 }
 
-// withPacket fills in the packet type of an *Error if it is not set yet.
+// withPacket fills in the packet type of an *Error if it is not set yet. It
+// changes err in place, so it is only used on errors made for this call.
 func withPacket(err error, t Type) error {
 	if e, ok := err.(*Error); ok && e.Packet == 0 {
 		e.Packet = t
