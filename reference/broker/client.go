@@ -32,14 +32,16 @@ type client struct {
 	sessionExpiryZero bool
 	willOnClose       bool // false after a normal DISCONNECT [MQTT-3.1.2-10]
 
-	outMu     sync.Mutex
-	outCond   *sync.Cond
-	out       []packet.Packet
-	kicked    bool
-	connacked bool
-	wake      chan struct{}
-	writerEnd chan struct{}
-	detached  chan struct{} // closed once the session no longer points here
+	outMu      sync.Mutex
+	outCond    *sync.Cond
+	out        []packet.Packet
+	spare      []packet.Packet
+	kicked     bool
+	connacked  bool
+	writing    bool // a drain goroutine is running
+	connClosed bool
+	writerEnd  chan struct{} // closed when the connection is closed
+	detached   chan struct{} // closed once the session no longer points here
 }
 
 // Limits on what a connection may pile up before backpressure or dropping.
@@ -49,7 +51,7 @@ const (
 )
 
 func (b *Broker) handle(conn net.Conn) {
-	c := &client{b: b, conn: conn, wake: make(chan struct{}, 1), writerEnd: make(chan struct{}),
+	c := &client{b: b, conn: conn, writerEnd: make(chan struct{}),
 		detached: make(chan struct{}), willOnClose: true}
 	c.outCond = sync.NewCond(&c.outMu)
 	b.mu.Lock()
@@ -67,9 +69,9 @@ func (b *Broker) handle(conn net.Conn) {
 		b.mu.Unlock()
 	}()
 
-	c.r = packet.NewReader(conn, packet.DecodeOptions{MaxPacketSize: b.cfg.MaxPacketSize})
+	// A small read buffer: most connections are idle most of the time.
+	c.r = packet.NewReaderSize(conn, packet.DecodeOptions{MaxPacketSize: b.cfg.MaxPacketSize}, 1024)
 	c.r.Reuse = true
-	go c.writeLoop()
 	defer func() {
 		c.terminate()
 		<-c.writerEnd
@@ -118,8 +120,8 @@ func (c *client) pushConnack(ca *packet.Connack) {
 	c.outMu.Lock()
 	c.out = append(c.out, ca)
 	c.connacked = true
+	c.startWriterLocked()
 	c.outMu.Unlock()
-	c.signal()
 }
 
 func (c *client) refuse(code311, code5 packet.ReasonCode) bool {
@@ -616,8 +618,8 @@ func (c *client) push(p packet.Packet) {
 		return
 	}
 	c.out = append(c.out, p)
+	c.startWriterLocked()
 	c.outMu.Unlock()
-	c.signal()
 }
 
 // pushCtl queues a packet from the reader goroutine, waiting while the
@@ -630,15 +632,25 @@ func (c *client) pushCtl(p packet.Packet) {
 	if !c.kicked {
 		c.out = append(c.out, p)
 	}
+	c.startWriterLocked()
 	c.outMu.Unlock()
-	c.signal()
 }
 
+// signal makes sure a writer goroutine is draining the queue. The writer
+// exists only while there is something to write, so an idle connection costs
+// one goroutine (its reader), not two.
 func (c *client) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	c.outMu.Lock()
+	c.startWriterLocked()
+	c.outMu.Unlock()
+}
+
+func (c *client) startWriterLocked() {
+	if c.writing || c.connClosed || (len(c.out) == 0 && !c.kicked) {
+		return
 	}
+	c.writing = true
+	go c.drain()
 }
 
 // kick ends the connection from any goroutine, telling a 5.0 client why
@@ -654,8 +666,8 @@ func (c *client) kick(reason packet.ReasonCode) {
 	}
 	c.kicked = true
 	c.outCond.Broadcast()
+	c.startWriterLocked()
 	c.outMu.Unlock()
-	c.signal()
 	c.conn.SetReadDeadline(time.Now()) // wake the reader
 }
 
@@ -671,63 +683,97 @@ func (c *client) terminate() {
 	c.outMu.Lock()
 	c.kicked = true
 	c.outCond.Broadcast()
+	c.startWriterLocked()
 	c.outMu.Unlock()
-	c.signal()
 }
 
-func (c *client) writeLoop() {
-	defer close(c.writerEnd)
-	defer c.conn.Close()
-	bw := bufio.NewWriterSize(c.conn, 16<<10)
-	var buf []byte
-	var batch []packet.Packet
-	for range c.wake {
-		for {
-			c.outMu.Lock()
-			batch, c.out = c.out, batch[:0]
-			done := c.kicked
-			c.outCond.Broadcast()
-			c.outMu.Unlock()
-			if len(batch) == 0 {
-				if done {
-					bw.Flush()
-					return
-				}
-				break
-			}
-			c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			for i, p := range batch {
-				var err error
-				buf, err = p.Append(buf[:0], c.v)
-				batch[i] = nil
-				if err != nil {
-					c.b.log.Warn("cannot encode packet", "client", c.id, "err", err.Error())
-					continue
-				}
-				if _, err := bw.Write(buf); err != nil {
-					c.kickQuiet()
-					return
-				}
-				c.b.stats.sent.Add(1)
-				if _, ok := p.(*packet.Disconnect); ok {
-					// Nothing follows a DISCONNECT [MQTT-3.14.4-1].
-					bw.Flush()
-					c.kickQuiet()
-					return
-				}
-				if _, ok := p.(*packet.Connack); ok && p.(*packet.Connack).ReasonCode != 0 {
-					// A refused CONNECT closes the connection [MQTT-3.2.2-5].
-					bw.Flush()
-					c.kickQuiet()
-					return
-				}
-			}
-			if err := bw.Flush(); err != nil {
-				c.kickQuiet()
+var (
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+	encodePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+)
+
+// drain writes the queue until it is empty, then exits. Once the connection
+// is kicked and the queue is flushed, it closes the connection.
+func (c *client) drain() {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(c.conn)
+	bufp := encodePool.Get().(*[]byte)
+	defer func() {
+		bw.Reset(nil)
+		writerPool.Put(bw)
+		*bufp = (*bufp)[:0]
+		encodePool.Put(bufp)
+	}()
+	failed := false
+	for {
+		c.outMu.Lock()
+		batch := c.out
+		c.out = c.spare[:0]
+		c.spare = nil
+		kicked := c.kicked
+		c.outCond.Broadcast()
+		if len(batch) == 0 {
+			c.spare = batch
+			if !kicked {
+				c.writing = false
+				c.outMu.Unlock()
 				return
 			}
+			c.connClosed = true
+			c.writing = false
+			c.outMu.Unlock()
+			if !failed {
+				bw.Flush()
+			}
+			c.conn.Close()
+			close(c.writerEnd)
+			return
+		}
+		c.outMu.Unlock()
+		if !failed {
+			failed = !c.writeBatch(bw, bufp, batch)
+		}
+		clear(batch)
+		c.outMu.Lock()
+		c.spare = batch[:0]
+		c.outMu.Unlock()
+	}
+}
+
+// writeBatch encodes and writes packets; false means the connection is done
+// (a write failed, or a final DISCONNECT or refusing CONNACK was sent).
+func (c *client) writeBatch(bw *bufio.Writer, bufp *[]byte, batch []packet.Packet) bool {
+	c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	for _, p := range batch {
+		var err error
+		*bufp, err = p.Append((*bufp)[:0], c.v)
+		if err != nil {
+			c.b.log.Warn("cannot encode packet", "client", c.id, "err", err.Error())
+			continue
+		}
+		if _, err := bw.Write(*bufp); err != nil {
+			c.kickQuiet()
+			return false
+		}
+		c.b.stats.sent.Add(1)
+		final := false
+		switch p := p.(type) {
+		case *packet.Disconnect:
+			final = true // nothing follows a DISCONNECT [MQTT-3.14.4-1]
+		case *packet.Connack:
+			final = p.ReasonCode != 0 // a refused CONNECT closes [MQTT-3.2.2-5]
+		}
+		if final {
+			bw.Flush()
+			c.kickQuiet()
+			return false
 		}
 	}
+	if err := bw.Flush(); err != nil {
+		c.kickQuiet()
+		return false
+	}
+	return true
 }
 
 // kickQuiet stops the reader after a write failure or a final packet.

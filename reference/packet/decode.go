@@ -258,6 +258,17 @@ func NewReader(r io.Reader, opts DecodeOptions) *Reader {
 	return &Reader{Options: opts, br: br}
 }
 
+// NewReaderSize is NewReader with a read buffer of the given size, for
+// servers that keep many idle connections.
+func NewReaderSize(r io.Reader, opts DecodeOptions, size int) *Reader {
+	return &Reader{Options: opts, br: bufio.NewReaderSize(r, size)}
+}
+
+// Buffered is the number of bytes read from the stream and not yet decoded:
+// zero means the next ReadPacket will wait for the network, a good moment
+// for a caller to flush what it has to write.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
 // chunk is how much the body buffer may grow ahead of the bytes received.
 const chunk = 64 << 10
 
