@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -34,6 +36,8 @@ type Broker struct {
 	stats    stats
 	started  time.Time
 
+	db *bolt.DB // nil without persistence
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -46,18 +50,37 @@ type stats struct {
 	publishedIn, deliveredTo atomic.Int64
 }
 
-// New creates a broker; it accepts no connection until Serve.
+// New creates a broker in memory; it accepts no connection until Serve.
+// It ignores PersistencePath: use Open for a broker that keeps its state.
 func New(cfg Config) *Broker {
+	cfg.PersistencePath = ""
+	b, _ := Open(cfg)
+	return b
+}
+
+// Open creates a broker and, when cfg.PersistencePath is set, restores the
+// sessions and retained messages saved there by a previous run.
+func Open(cfg Config) (*Broker, error) {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, clients: map[*client]struct{}{},
 		started: time.Now(), ctx: ctx, cancel: cancel}
 	b.retained.m = map[string]*message{}
+	if cfg.PersistencePath != "" {
+		if err := b.openStore(cfg.PersistencePath); err != nil {
+			cancel()
+			return nil, err
+		}
+		if cfg.AutosaveInterval > 0 {
+			b.wg.Add(1)
+			go b.autosaveLoop()
+		}
+	}
 	if cfg.SysInterval > 0 {
 		b.wg.Add(1)
 		go b.sysLoop()
 	}
-	return b
+	return b, nil
 }
 
 // ErrClosed is returned by Serve after Shutdown.
@@ -160,6 +183,13 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	var saveErr error
+	if b.db != nil {
+		saveErr = b.Save()
+		if err := b.db.Close(); saveErr == nil {
+			saveErr = err
+		}
+	}
 	b.mu.Lock()
 	for _, s := range b.sessions {
 		s.mu.Lock()
@@ -168,7 +198,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 	}
 	b.mu.Unlock()
-	return nil
+	return saveErr
 }
 
 func stopTimer(t *time.Timer) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mqttspec/mqttspec/reference/packet"
@@ -30,7 +31,7 @@ type client struct {
 	// sessionExpiryZero records that CONNECT asked for expiry 0; DISCONNECT
 	// may then not raise it [MQTT-3.14.2-2].
 	sessionExpiryZero bool
-	willOnClose       bool // false after a normal DISCONNECT [MQTT-3.1.2-10]
+	willOnClose       atomic.Bool // false after a normal DISCONNECT [MQTT-3.1.2-10]
 
 	outMu      sync.Mutex
 	outCond    *sync.Cond
@@ -52,7 +53,8 @@ const (
 
 func (b *Broker) handle(conn net.Conn) {
 	c := &client{b: b, conn: conn, writerEnd: make(chan struct{}),
-		detached: make(chan struct{}), willOnClose: true}
+		detached: make(chan struct{})}
+	c.willOnClose.Store(true)
 	c.outCond = sync.NewCond(&c.outMu)
 	b.mu.Lock()
 	if b.closed {
@@ -596,7 +598,7 @@ func (c *client) onDisconnect(p *packet.Disconnect) {
 	}
 	// A normal DISCONNECT discards the will; 0x04 asks for it to be sent
 	// [MQTT-3.1.2-10, MQTT-3.14.4-3].
-	c.willOnClose = c.v == packet.V5 && p.ReasonCode == packet.DisconnectWithWill
+	c.willOnClose.Store(c.v == packet.V5 && p.ReasonCode == packet.DisconnectWithWill)
 }
 
 // fits reports whether p is within the client's Maximum Packet Size.
@@ -673,7 +675,7 @@ func (c *client) kick(reason packet.ReasonCode) {
 
 // shutdown ends the connection because the server stops; no will.
 func (c *client) shutdown(reason packet.ReasonCode) {
-	c.willOnClose = false
+	c.willOnClose.Store(false)
 	c.kick(reason)
 }
 

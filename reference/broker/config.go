@@ -56,6 +56,12 @@ type Config struct {
 	DisableSharedSubscriptions    bool
 	// MaximumQoS is the highest QoS the broker supports. Default 2.
 	MaximumQoS *byte
+	// PersistencePath, when set, is a bbolt file that keeps sessions and
+	// retained messages across restarts (see Open). Empty: memory only.
+	PersistencePath string
+	// AutosaveInterval saves a snapshot periodically as well as at
+	// shutdown; 0 saves only at shutdown.
+	AutosaveInterval time.Duration
 	// SysInterval is how often $SYS statistics are published; 0 disables.
 	SysInterval time.Duration
 	// Logger receives the broker's logs; nil discards them.

@@ -165,3 +165,13 @@ func sentinel(t *testing.T, addr, topic string) string {
 	}
 	return payload
 }
+
+// ping is a round trip: when PINGRESP arrives, the broker has handled every
+// packet this client sent before the PINGREQ.
+func (c *raw) ping() {
+	c.t.Helper()
+	c.send(&packet.Pingreq{})
+	if p := c.next(); p.Type() != packet.PINGRESP {
+		c.t.Fatalf("want PINGRESP, got %s", p.Type())
+	}
+}

@@ -122,7 +122,7 @@ func (b *Broker) detach(c *client) {
 	b.stats.connected.Add(-1)
 	gen := s.generation
 	var willNow *message
-	if !c.willOnClose {
+	if !c.willOnClose.Load() {
 		s.will = nil
 	} else if s.will != nil {
 		if s.willDelay > 0 && (s.expiry < 0 || s.expiry > s.willDelay) {
