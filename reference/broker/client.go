@@ -31,7 +31,9 @@ type client struct {
 	// sessionExpiryZero records that CONNECT asked for expiry 0; DISCONNECT
 	// may then not raise it [MQTT-3.14.2-2].
 	sessionExpiryZero bool
-	willOnClose       atomic.Bool // false after a normal DISCONNECT [MQTT-3.1.2-10]
+	authMethod        string           // enhanced authentication method of CONNECT
+	reauthConv        AuthConversation // re-authentication in progress
+	willOnClose       atomic.Bool      // false after a normal DISCONNECT [MQTT-3.1.2-10]
 
 	outMu      sync.Mutex
 	outCond    *sync.Cond
@@ -162,11 +164,15 @@ func (c *client) connect(cp *packet.Connect) bool {
 	if c.v == packet.V31 && len(id) > 23 {
 		return c.refuse(packet.ConnRefusedIdentifierRejected, packet.ClientIdentifierNotValid)
 	}
+	var authFinal []byte
 	if v5 && cp.Properties.AuthMethod != nil {
-		// No enhanced authentication method is configured.
-		return c.refuse(packet.ConnRefusedNotAuthorized, packet.BadAuthenticationMethod)
-	}
-	if a := b.cfg.Authenticator; a != nil {
+		final, user, ok := c.enhancedConnect(cp, id)
+		if !ok {
+			return false
+		}
+		authFinal, c.authMethod = final, string(cp.Properties.AuthMethod)
+		cp.Username, cp.UsernameFlag = user, true
+	} else if a := b.cfg.Authenticator; a != nil {
 		if !cp.UsernameFlag && !b.cfg.AllowAnonymous {
 			return c.refuse(packet.ConnRefusedNotAuthorized, packet.NotAuthorized)
 		}
@@ -260,6 +266,9 @@ func (c *client) connect(cp *packet.Connect) bool {
 		if b.cfg.ServerKeepAlive > 0 {
 			p.ServerKeepAlive = uint16(b.cfg.ServerKeepAlive / time.Second)
 			p.Present = p.Present.With(packet.PropServerKeepAlive)
+		}
+		if c.authMethod != "" {
+			p.AuthMethod, p.AuthData = []byte(c.authMethod), authFinal
 		}
 		if cp.Properties.RequestResponseInfo == 1 {
 			p.ResponseInfo = []byte("mqttspec/response/" + id)
@@ -368,9 +377,7 @@ func (c *client) handlePacket(p packet.Packet) bool {
 		c.kick(packet.ProtocolError)
 		return false
 	case *packet.Auth:
-		// No enhanced authentication was negotiated, so AUTH is unexpected.
-		c.kick(packet.ProtocolError)
-		return false
+		return c.reauth(p)
 	default:
 		// CONNACK, SUBACK, UNSUBACK, PINGRESP travel only from the server.
 		c.b.log.Debug("packet only a server may send", "client", c.id, "type", p.Type().String())

@@ -13,6 +13,10 @@ type Config struct {
 	AllowAnonymous bool
 	// Authenticator checks credentials; nil accepts everyone.
 	Authenticator Authenticator
+	// EnhancedAuth lists the MQTT 5.0 enhanced authentication methods
+	// offered (5.0 section 4.12). A client naming another method is refused
+	// with 0x8C Bad authentication method.
+	EnhancedAuth []EnhancedAuth
 	// Authorizer decides publish and subscribe rights; nil allows all.
 	Authorizer Authorizer
 

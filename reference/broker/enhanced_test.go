@@ -1,0 +1,71 @@
+package broker
+
+import (
+	"testing"
+
+	"github.com/mqttspec/mqttspec/reference/packet"
+)
+
+// challengeAuth is a two-step test method: the server sends "nonce", the
+// client must answer "nonce:secret".
+type challengeAuth struct{}
+
+func (challengeAuth) Method() string { return "test-challenge" }
+func (challengeAuth) Start(string) AuthConversation {
+	return &challengeConv{}
+}
+
+type challengeConv struct{ sent bool }
+
+func (c *challengeConv) Step(data []byte) ([]byte, bool, string, error) {
+	if !c.sent {
+		c.sent = true
+		return []byte("nonce"), false, "", nil
+	}
+	if string(data) != "nonce:secret" {
+		return nil, false, "", ErrBadCredentials
+	}
+	return []byte("welcome"), true, "alice", nil
+}
+
+func TestEnhancedAuthentication(t *testing.T) {
+	_, addr := startBroker(t, Config{EnhancedAuth: []EnhancedAuth{challengeAuth{}}})
+	connectWith := func(method, answer string) (*raw, packet.Packet) {
+		c := dialRaw(t, addr, packet.V5)
+		cp := &packet.Connect{ProtocolVersion: packet.V5, ClientID: "ea", CleanStart: true}
+		cp.Properties.AuthMethod = []byte(method)
+		c.send(cp)
+		p := c.next()
+		if a, ok := p.(*packet.Auth); ok {
+			if a.ReasonCode != packet.ContinueAuthentication || string(a.Properties.AuthData) != "nonce" {
+				t.Fatalf("AUTH %+v", a)
+			}
+			c.send(&packet.Auth{ReasonCode: packet.ContinueAuthentication, Properties: packet.Properties{AuthMethod: []byte(method), AuthData: []byte(answer)}})
+			p = c.next()
+		}
+		return c, p
+	}
+	c, p := connectWith("test-challenge", "nonce:secret")
+	ca, ok := p.(*packet.Connack)
+	if !ok || ca.ReasonCode != 0 || string(ca.Properties.AuthData) != "welcome" || string(ca.Properties.AuthMethod) != "test-challenge" {
+		t.Fatalf("want CONNACK 0 with final data, got %+v", p)
+	}
+	// Re-authentication.
+	c.send(&packet.Auth{ReasonCode: packet.ReAuthenticate, Properties: packet.Properties{AuthMethod: []byte("test-challenge")}})
+	if a, ok := c.next().(*packet.Auth); !ok || a.ReasonCode != packet.ContinueAuthentication {
+		t.Fatal("re-authentication: want AUTH 0x18")
+	}
+	c.send(&packet.Auth{ReasonCode: packet.ContinueAuthentication, Properties: packet.Properties{AuthMethod: []byte("test-challenge"), AuthData: []byte("nonce:secret")}})
+	if a, ok := c.next().(*packet.Auth); !ok || a.ReasonCode != packet.Success {
+		t.Fatal("re-authentication: want AUTH 0x00")
+	}
+
+	_, p = connectWith("test-challenge", "nonce:wrong")
+	if ca, ok := p.(*packet.Connack); !ok || ca.ReasonCode != packet.BadUserNameOrPassword {
+		t.Fatalf("wrong answer: want CONNACK 0x86, got %+v", p)
+	}
+	_, p = connectWith("UNKNOWN", "")
+	if ca, ok := p.(*packet.Connack); !ok || ca.ReasonCode != packet.BadAuthenticationMethod {
+		t.Fatalf("unknown method: want CONNACK 0x8C, got %+v", p)
+	}
+}
