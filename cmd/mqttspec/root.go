@@ -32,6 +32,7 @@ simulator (sim) and the network fuzzer (fuzz) are planned and not yet part of it
 	//	root.AddCommand(newDecodeCmd())
 	//
 	// Register only subcommands that work.
+	root.AddCommand(newDecodeCmd())
 	root.AddCommand(newBrokerCmd())
 
 	return root

@@ -149,10 +149,11 @@ func (r *reader) varInt(what string) (int, *Error) {
 // binary reads Binary Data: a two-byte length and that many bytes. The
 // result aliases the input and is never nil, so presence survives.
 func (r *reader) binary(what string) ([]byte, *Error) {
-	n, err := r.u16(what + " length")
-	if err != nil {
-		return nil, err
+	if r.left() < 2 {
+		return nil, r.short(what+" length", 2)
 	}
+	n := binary.BigEndian.Uint16(r.b[r.off:])
+	r.off += 2
 	if r.left() < int(n) {
 		return nil, r.short(what, int(n))
 	}
@@ -184,7 +185,7 @@ func (r *reader) rest() []byte {
 // promised more than the packet contains.
 func (r *reader) end(t Type) *Error {
 	if r.off != len(r.b) {
-		return malformed("", remainingLengthSection(r.v), "%d bytes left over after the last field: the remaining length does not match the content", len(r.b)-r.off)
+		return malformed("", remainingLengthSection(r.v), "%d byte(s) left over after the last field: the remaining length does not match the content", len(r.b)-r.off)
 	}
 	return nil
 }

@@ -78,7 +78,11 @@ func (s *Subscribe) decode(body []byte, v Version) *Error {
 			return malformed("MQTT-3-8.3-4", "3.8.3.1", "reserved bits of the requested QoS byte are set (0x%02X) for %q", o, sub.Filter)
 		}
 		if sub.QoS == 3 {
-			return malformed(pick(v, "MQTT-3-8.3-4", ""), "3.8.3.1", "requested QoS is 3 for %q", sub.Filter)
+			if v == V5 {
+				return protocolErr("", "3.8.3.1", "Maximum QoS is 3 for %q", sub.Filter)
+			}
+			// 3.1.1 prints this statement ID with a hyphen: MQTT-3-8.3-4.
+			return malformed("MQTT-3-8.3-4", "3.8.3.1", "requested QoS is 3 for %q", sub.Filter)
 		}
 		if e := ValidateTopicFilter(sub.Filter, v); e != nil {
 			return e.(*Error)
