@@ -3,6 +3,8 @@ package broker
 import (
 	"log/slog"
 	"time"
+
+	"github.com/mqttspec/mqttspec/reference/broker/auth"
 )
 
 // Config sets the broker's limits and policies. The zero value is usable:
@@ -79,12 +81,13 @@ type Authenticator interface {
 	Authenticate(clientID, username string, password []byte, hasUsername, hasPassword bool) bool
 }
 
-// Access is the kind of right an Authorizer grants.
-type Access int
+// Access is the kind of right an Authorizer grants; it is the auth
+// package's type, so an *auth.ACL is an Authorizer as it is.
+type Access = auth.Access
 
 const (
-	AccessRead  Access = 1 // receive messages on a topic (incl. retained)
-	AccessWrite Access = 2 // publish to a topic
+	AccessRead  = auth.Read  // receive messages on a topic (incl. retained)
+	AccessWrite = auth.Write // publish to a topic (incl. a will)
 )
 
 // Authorizer decides what an authenticated client may do.

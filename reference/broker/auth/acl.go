@@ -309,14 +309,14 @@ func (c *ClientACL) Allowed(topic string, access Access) bool {
 	return false
 }
 
-// AllowedSubscribe reports whether the client may subscribe to filter: only
-// if it could read every topic the filter matches. That holds when no deny
-// rule matches any topic the filter matches (their filters do not overlap)
-// and one read rule alone matches every topic the filter matches (it covers
-// the filter). With only "topic read Long-Home/Küche/#", "Long-Home/Küche/+"
-// is allowed and "Long-Home/#" is not; with "topic read Long-Home/#" and
-// "topic deny Long-Home/Keller/#", "Long-Home/#" is denied because some of
-// the topics it matches are.
+// AllowedSubscribe reports whether the client may subscribe to filter: a
+// single read rule must cover it (match every topic it can match), and no
+// deny rule may cover it whole. A deny rule that covers only part of the
+// filter does not refuse the subscription: the broker enforces it message by
+// message through Allowed(topic, Read), so "Long-Home/Küche/#" stays
+// subscribable next to "topic deny Long-Home/Küche/secret", and nothing under
+// the denied topic is delivered. With only "topic read Long-Home/Küche/#",
+// "Long-Home/Küche/+" is allowed and "Long-Home/#" is not.
 //
 // The check is sound but not complete: a filter covered only by several
 // read rules together (say "a/#" by "a" and "a/+/#") is denied. An invalid
@@ -334,7 +334,7 @@ func (c *ClientACL) AllowedSubscribe(filter string) bool {
 		return false
 	}
 	for _, d := range c.deny {
-		if overlaps(d, filter) {
+		if covers(d, filter) {
 			return false
 		}
 	}

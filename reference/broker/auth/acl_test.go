@@ -275,17 +275,19 @@ pattern deny clients/%c/private
 		{"kueche", "k", "#", false},
 		{"kueche", "k", "Long-Home/Küche/Licht/set", true}, // covered by the read rule
 		{"haus", "h", "Long-Home/Wohnzimmer/#", true},
-		{"haus", "h", "Long-Home/#", false},            // could match Keller topics
-		{"haus", "h", "Long-Home/+/Temperatur", false}, // ditto: Long-Home/Keller/Temperatur
+		{"haus", "h", "Long-Home/#", true},             // Keller topics are filtered per message
+		{"haus", "h", "Long-Home/+/Temperatur", true},  // ditto: Long-Home/Keller/Temperatur
+		{"haus", "h", "Long-Home/Keller/#", false},     // wholly denied
+		{"haus", "h", "Long-Home/Keller/Licht", false}, // wholly denied
 		{"haus", "h", "Long-Home/Keller", false},       // "Long-Home/Keller/#" matches its parent too
 		{"haus", "h", "a/status", true},
 		{"haus", "h", "$x/status", false}, // "+/status" does not reach '$' topics
-		{"sys", "s", "#", false},          // overlaps the pattern deny clients/s/private
+		{"sys", "s", "#", true},           // the pattern deny clients/s/private applies per message
 		{"sys", "s", "Long-Home/#", true},
 		{"sys", "s", "$SYS/#", true},
 		{"sys", "s", "$SYS/broker/+", true},
 		{"sys", "s", "+/x", true},
-		{"", "c1", "clients/c1/#", false}, // deny pattern overlaps
+		{"", "c1", "clients/c1/#", true}, // the deny pattern applies per message
 		{"", "c1", "clients/c1/public/#", true},
 		{"", "c1", "clients/c1/private", false},
 		{"", "c1", "clients/c2/public", false},
