@@ -88,7 +88,10 @@ var ErrClosed = errors.New("broker: closed")
 
 // Serve accepts connections on ln until ln fails or the broker shuts down.
 // It blocks; run it in a goroutine for each listener.
-func (b *Broker) Serve(ln net.Listener) error {
+func (b *Broker) Serve(ln net.Listener) error { return b.ServeWith(ln, ServeOptions{}) }
+
+// ServeWith is Serve with per-listener options.
+func (b *Broker) ServeWith(ln net.Listener, opts ServeOptions) error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -118,7 +121,7 @@ func (b *Broker) Serve(ln net.Listener) error {
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
-			b.handle(conn)
+			b.handle(conn, opts)
 		}()
 	}
 }

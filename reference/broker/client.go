@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mqttspec/mqttspec/reference/broker/listener"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -31,6 +32,7 @@ type client struct {
 	// sessionExpiryZero records that CONNECT asked for expiry 0; DISCONNECT
 	// may then not raise it [MQTT-3.14.2-2].
 	sessionExpiryZero bool
+	certIdentity      string           // client certificate CN, with use_identity_as_username
 	authMethod        string           // enhanced authentication method of CONNECT
 	reauthConv        AuthConversation // re-authentication in progress
 	willOnClose       atomic.Bool      // false after a normal DISCONNECT [MQTT-3.1.2-10]
@@ -53,7 +55,7 @@ const (
 	writeTimeout = 30 * time.Second // a client that does not read is cut off
 )
 
-func (b *Broker) handle(conn net.Conn) {
+func (b *Broker) handle(conn net.Conn, opts ServeOptions) {
 	c := &client{b: b, conn: conn, writerEnd: make(chan struct{}),
 		detached: make(chan struct{})}
 	c.willOnClose.Store(true)
@@ -97,6 +99,11 @@ func (b *Broker) handle(conn net.Conn) {
 		// [MQTT-3.1.0-1] the first packet must be CONNECT.
 		b.log.Debug("first packet is not CONNECT", "remote", conn.RemoteAddr().String(), "type", p.Type().String())
 		return
+	}
+	if opts.UseIdentityAsUsername {
+		if info, ok := listener.InfoOf(conn); ok && info.CommonName() != "" {
+			c.certIdentity = info.CommonName()
+		}
 	}
 	if !c.connect(cp) {
 		return
@@ -172,6 +179,9 @@ func (c *client) connect(cp *packet.Connect) bool {
 		}
 		authFinal, c.authMethod = final, string(cp.Properties.AuthMethod)
 		cp.Username, cp.UsernameFlag = user, true
+	} else if c.certIdentity != "" {
+		// The verified certificate is the credential; its CN is the user.
+		cp.Username, cp.UsernameFlag = c.certIdentity, true
 	} else if a := b.cfg.Authenticator; a != nil {
 		if !cp.UsernameFlag && !b.cfg.AllowAnonymous {
 			return c.refuse(packet.ConnRefusedNotAuthorized, packet.NotAuthorized)
