@@ -40,7 +40,7 @@ func (c *Connack) decode(body []byte, v Version) *Error {
 		}
 	}
 	if c.SessionPresent && c.ReasonCode != 0 {
-		return protocolErr(pick(v, "MQTT-3.2.2-4", "MQTT-3.2.2-6"), "3.2.2.1.1", "Session Present is set on a refused connection (code 0x%02X)", code)
+		return protocolErr(pick(v, "MQTT-3.2.2-4", "MQTT-3.2.2-6"), pick(v, "3.2.2.2", "3.2.2.1.1"), "Session Present is set on a refused connection (code 0x%02X)", code)
 	}
 	return r.end(CONNACK)
 }

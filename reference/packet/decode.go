@@ -365,3 +365,15 @@ func unexpected(err error, t Type) error {
 func Encode(p Packet, v Version) ([]byte, error) {
 	return p.Append(make([]byte, 0, p.Size(v)), v)
 }
+
+// Validate reports whether p, encoded for version v, is a packet the
+// decoder accepts: it encodes p and decodes the result, so the rules are the
+// decoder's own, statement IDs included.
+func Validate(p Packet, v Version) error {
+	b, err := Encode(p, v)
+	if err != nil {
+		return err
+	}
+	_, _, err = Decode(b, DecodeOptions{Version: v})
+	return err
+}

@@ -299,7 +299,7 @@ func decodeProperties(r *reader, t Type, p *Properties) *Error {
 		if info.in&(1<<t) == 0 {
 			return malformed("", "2.2.2.2", "%s (0x%02X) is not allowed in %s", id, byte(id), propContext(t))
 		}
-		if p.Present.Has(id) && !(info.multi && (id == PropUserProperty || t == PUBLISH)) {
+		if p.Present.Has(id) && !(info.multi && (id == PropUserProperty || t == PUBLISH || t == SUBSCRIBE)) {
 			return protocolErr("", propSection(id), "%s (0x%02X) appears more than once", id, byte(id))
 		}
 		p.Present = p.Present.With(id)

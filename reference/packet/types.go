@@ -109,7 +109,11 @@ type Packet interface {
 	Type() Type
 	// Append appends the packet's wire form for protocol version v to dst and
 	// returns the extended slice. It does not allocate when dst has room.
-	// It refuses to encode a packet that breaks a rule the decoder enforces.
+	// It encodes what it is given, even a packet the decoder would refuse
+	// (QoS 3, packet identifier 0, a wildcard topic): the conformance suite
+	// and the fuzzer send such packets on purpose. It fails only for what the
+	// wire cannot express (a string over 65535 bytes, a packet over the
+	// largest remaining length). Validate checks a packet against the rules.
 	Append(dst []byte, v Version) ([]byte, error)
 	// Size is the length of the wire form for version v, fixed header included.
 	Size(v Version) int
