@@ -99,6 +99,9 @@ func (c *benchConn) publishN(n int, topic []byte, qos packet.QoS, payload []byte
 		}
 		return c.bw.Flush()
 	}
+	// A window of 64 unacknowledged publishes, so packet identifiers are
+	// reused only after their PUBACK, as the protocol requires.
+	window := make(chan struct{}, 64)
 	acks := make(chan error, 1)
 	go func() {
 		for got := 0; got < n; got++ {
@@ -106,14 +109,18 @@ func (c *benchConn) publishN(n int, topic []byte, qos packet.QoS, payload []byte
 				acks <- err
 				return
 			}
+			<-window
 		}
 		acks <- nil
 	}()
 	for i := 0; i < n; i++ {
-		c.write(&packet.Publish{QoS: 1, PacketID: uint16(i%60000 + 1), Topic: topic, Payload: payload})
-		if i%64 == 63 {
-			c.bw.Flush()
+		select {
+		case window <- struct{}{}:
+		default:
+			c.bw.Flush() // the window is full: let the acks come
+			window <- struct{}{}
 		}
+		c.write(&packet.Publish{QoS: 1, PacketID: uint16(i%60000 + 1), Topic: topic, Payload: payload})
 	}
 	c.bw.Flush()
 	return <-acks

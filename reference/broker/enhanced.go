@@ -105,7 +105,12 @@ func (c *client) reauth(a *packet.Auth) bool {
 		c.kick(packet.ProtocolError)
 		return false
 	}
-	reply, done, _, err := c.reauthConv.Step(append([]byte(nil), a.Properties.AuthData...))
+	reply, done, user, err := c.reauthConv.Step(append([]byte(nil), a.Properties.AuthData...))
+	if err == nil && done && user != c.username {
+		// Re-authentication proves the same identity again; it cannot
+		// switch a live connection to another user.
+		err = ErrNotAuthorized
+	}
 	if err != nil {
 		// Failed re-authentication closes the connection [MQTT-4.12.1-2].
 		c.reauthConv = nil

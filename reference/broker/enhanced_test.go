@@ -1,7 +1,11 @@
 package broker
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/mqttspec/mqttspec/reference/broker/auth"
+	"github.com/mqttspec/mqttspec/reference/broker/auth/scram"
 
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
@@ -67,5 +71,45 @@ func TestEnhancedAuthentication(t *testing.T) {
 	_, p = connectWith("UNKNOWN", "")
 	if ca, ok := p.(*packet.Connack); !ok || ca.ReasonCode != packet.BadAuthenticationMethod {
 		t.Fatalf("unknown method: want CONNACK 0x8C, got %+v", p)
+	}
+}
+
+func TestSCRAMEnhancedAuthentication(t *testing.T) {
+	hash, err := auth.HashPassword([]byte("pencil"), auth.SchemeSCRAM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := auth.ParsePasswords(strings.NewReader("user:" + hash + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startBroker(t, Config{Authenticator: pw, EnhancedAuth: []EnhancedAuth{SCRAMAuth(pw.SCRAM, []byte("k"))}})
+	for _, tc := range []struct {
+		password string
+		want     packet.ReasonCode
+	}{{"pencil", packet.Success}, {"crayon", packet.BadUserNameOrPassword}} {
+		cl := scram.NewClient("user", tc.password, nil)
+		c := dialRaw(t, addr, packet.V5)
+		cp := &packet.Connect{ProtocolVersion: packet.V5, ClientID: "scram-" + tc.password, CleanStart: true}
+		cp.Properties.AuthMethod, cp.Properties.AuthData = []byte(scram.Mechanism), cl.First()
+		c.send(cp)
+		a, ok := c.next().(*packet.Auth)
+		if !ok || a.ReasonCode != packet.ContinueAuthentication {
+			t.Fatal("want AUTH 0x18 with server-first")
+		}
+		final, err := cl.Final(a.Properties.AuthData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.send(&packet.Auth{ReasonCode: packet.ContinueAuthentication, Properties: packet.Properties{AuthMethod: []byte(scram.Mechanism), AuthData: final}})
+		ca, ok := c.next().(*packet.Connack)
+		if !ok || ca.ReasonCode != tc.want {
+			t.Fatalf("password %q: want CONNACK %s, got %+v", tc.password, tc.want, ca)
+		}
+		if tc.want == packet.Success {
+			if err := cl.Verify(ca.Properties.AuthData); err != nil {
+				t.Fatalf("server signature: %v", err)
+			}
+		}
 	}
 }

@@ -61,6 +61,9 @@ type AuthFile struct {
 	AllowAnonymous *bool  `yaml:"allow_anonymous"`
 	PasswordFile   string `yaml:"password_file"` // Mosquitto format ($6$, $7$, bcrypt)
 	ACLFile        string `yaml:"acl_file"`      // Mosquitto format
+	// SCRAM offers SCRAM-SHA-256 enhanced authentication (MQTT 5) to the
+	// password file's users that have SCRAM-SHA-256 entries.
+	SCRAM bool `yaml:"scram"`
 }
 
 // LimitsFile mirrors the limits of Config.
@@ -187,6 +190,11 @@ func (fc *FileConfig) BrokerConfig() (Config, error) {
 			return cfg, err
 		}
 		cfg.Authenticator = pw
+		if fc.Auth.SCRAM {
+			cfg.EnhancedAuth = append(cfg.EnhancedAuth, SCRAMAuth(pw.SCRAM, nil))
+		}
+	} else if fc.Auth.SCRAM {
+		return cfg, errors.New("auth.scram needs a password_file with SCRAM-SHA-256 entries")
 	} else if !cfg.AllowAnonymous {
 		cfg.Authenticator = auth.CheckerFunc(func(string, string, []byte, bool, bool) bool { return false })
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mqttspec/mqttspec/reference/broker/auth/scram"
 )
 
 // Hash schemes accepted by HashPassword and HashPasswordCost. The names of
@@ -30,6 +32,9 @@ const (
 	// SchemeBcrypt is "$2a$<cost>$...". Mosquitto 2.0 cannot read it: a file
 	// with bcrypt entries works with this broker only.
 	SchemeBcrypt = "bcrypt"
+	// SchemeSCRAM stores SCRAM-SHA-256 keys (PostgreSQL's line format), for
+	// MQTT 5 enhanced authentication; plain passwords are checked too.
+	SchemeSCRAM = "scram-sha-256"
 )
 
 // DefaultIterations is the PBKDF2 iteration count HashPassword uses: 101,
@@ -56,6 +61,7 @@ const (
 	schemeSHA512 scheme = iota + 1
 	schemePBKDF2
 	schemeBcrypt
+	schemeSCRAM
 )
 
 // hash is one parsed password hash.
@@ -68,6 +74,7 @@ type hash struct {
 	// encoded is the whole bcrypt string, which the bcrypt package parses
 	// itself.
 	encoded []byte
+	scram   scram.Credentials // schemeSCRAM only
 }
 
 // verify reports whether password hashes to h. The comparison of the
@@ -82,6 +89,11 @@ func (h *hash) verify(password []byte) bool {
 	case schemePBKDF2:
 		key, err := pbkdf2.Key(sha512.New, string(password), h.salt, h.cost, sumLen)
 		return err == nil && subtle.ConstantTimeCompare(key, h.sum) == 1
+	case schemeSCRAM:
+		// A plain CONNECT password is checked against the stored key, so
+		// a SCRAM user can also log in without enhanced authentication.
+		c, err := scram.DeriveCredentials(string(password), h.scram.Salt, h.scram.Iterations)
+		return err == nil && subtle.ConstantTimeCompare(c.StoredKey, h.scram.StoredKey) == 1
 	case schemeBcrypt:
 		if len(password) > bcryptMaxPassword {
 			return false
@@ -119,6 +131,12 @@ func parseHash(s string) (hash, error) {
 			return hash{}, errors.New("malformed bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters of salt and hash)")
 		}
 		return hash{scheme: schemeBcrypt, cost: cost, encoded: []byte(s)}, nil
+	case strings.HasPrefix(s, scram.Mechanism+"$"):
+		c, err := scram.ParseCredentials(s)
+		if err != nil {
+			return hash{}, err
+		}
+		return hash{scheme: schemeSCRAM, cost: c.Iterations, scram: c}, nil
 	case strings.HasPrefix(s, "$"):
 		id, _, _ := strings.Cut(s[1:], "$")
 		if len(id) > 8 {
@@ -221,8 +239,19 @@ func HashPasswordCost(password []byte, scheme string, cost int) (string, error) 
 			return "", fmt.Errorf("auth: %w", err)
 		}
 		return string(h), nil
+	case SchemeSCRAM:
+		if cost == 0 {
+			cost = scram.DefaultIterations
+		}
+		salt := make([]byte, 16)
+		rand.Read(salt)
+		c, err := scram.DeriveCredentials(string(password), salt, cost)
+		if err != nil {
+			return "", fmt.Errorf("auth: %w", err)
+		}
+		return c.Encode(), nil
 	}
-	return "", fmt.Errorf("auth: unknown hash scheme %q (want %q, %q or %q)", scheme, SchemePBKDF2, SchemeSHA512, SchemeBcrypt)
+	return "", fmt.Errorf("auth: unknown hash scheme %q (want %q, %q, %q or %q)", scheme, SchemePBKDF2, SchemeSHA512, SchemeBcrypt, SchemeSCRAM)
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -233,6 +262,10 @@ func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 func dummyFor(h hash) hash {
 	d := hash{scheme: h.scheme, cost: h.cost}
 	switch h.scheme {
+	case schemeSCRAM:
+		d.scram = scram.Credentials{Salt: make([]byte, 16), Iterations: h.cost, StoredKey: make([]byte, 32), ServerKey: make([]byte, 32)}
+		rand.Read(d.scram.Salt)
+		rand.Read(d.scram.StoredKey)
 	case schemeSHA512, schemePBKDF2:
 		d.salt = make([]byte, saltLen)
 		d.sum = make([]byte, sumLen)

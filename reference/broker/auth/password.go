@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"github.com/mqttspec/mqttspec/reference/broker/auth/scram"
+
 	"fmt"
 	"io"
 	"os"
@@ -77,7 +79,9 @@ func ParsePasswords(r io.Reader) (*Passwords, error) {
 			return nil, lineErr(n, "username longer than 65,535 bytes")
 		case enc == "":
 			return nil, lineErr(n, "user %q has no password hash", user)
-		case strings.Contains(enc, ":"):
+		case strings.Contains(enc, ":") && !strings.HasPrefix(enc, scram.Mechanism+"$"):
+			// Only a SCRAM entry has a ':' of its own (between its salt
+			// and iterations and between its two keys).
 			return nil, lineErr(n, "user %q: unexpected ':' after the password hash field starts", user)
 		}
 		if prev, dup := firstLine[user]; dup {
@@ -104,6 +108,20 @@ func ParsePasswords(r io.Reader) (*Passwords, error) {
 		p.dummy = dummyFor(common)
 	}
 	return p, nil
+}
+
+// SCRAM returns the SCRAM-SHA-256 credentials of user, for MQTT 5
+// enhanced authentication; false when the user is unknown or has another
+// kind of hash (SCRAM needs its own stored keys, not a Mosquitto hash).
+func (p *Passwords) SCRAM(user string) (scram.Credentials, bool) {
+	if p == nil {
+		return scram.Credentials{}, false
+	}
+	h, ok := p.users[user]
+	if !ok || h.scheme != schemeSCRAM {
+		return scram.Credentials{}, false
+	}
+	return h.scram, true
 }
 
 // Len returns the number of users.
