@@ -83,6 +83,8 @@ func Open(cfg Config) (*Broker, error) {
 	return b, nil
 }
 
+func (b *Broker) now() time.Time { return b.cfg.Now() }
+
 // ErrClosed is returned by Serve after Shutdown.
 var ErrClosed = errors.New("broker: closed")
 

@@ -79,11 +79,13 @@ func (b *Broker) handle(conn net.Conn, opts ServeOptions) {
 	c.r = packet.NewReaderSize(conn, packet.DecodeOptions{MaxPacketSize: b.cfg.MaxPacketSize}, 1024)
 	c.r.Reuse = true
 	defer func() {
-		c.terminate()
-		<-c.writerEnd
+		// The session goes offline before the socket closes, so a client
+		// that sees the close can rely on the broker treating it as gone.
 		if c.s != nil {
 			b.detach(c)
 		}
+		c.terminate()
+		<-c.writerEnd
 		close(c.detached)
 	}()
 
@@ -207,7 +209,7 @@ func (c *client) connect(cp *packet.Connect) bool {
 		c.keepAlive = b.cfg.ServerKeepAlive
 	}
 
-	now := time.Now()
+	now := b.now()
 	var expiry time.Duration
 	switch {
 	case v5:
@@ -448,13 +450,13 @@ func (c *client) onPublish(p *packet.Publish) bool {
 	switch p.QoS {
 	case 0:
 		if allowed {
-			b.publish(newMessage(topic, p.Payload, 0, p.Retain, &p.Properties, c.id, time.Now()))
+			b.publish(newMessage(topic, p.Payload, 0, p.Retain, &p.Properties, c.id, b.now()))
 		}
 	case 1:
 		code := packet.NotAuthorized
 		if allowed {
 			code = packet.Success
-			if b.publish(newMessage(topic, p.Payload, 1, p.Retain, &p.Properties, c.id, time.Now())) == 0 {
+			if b.publish(newMessage(topic, p.Payload, 1, p.Retain, &p.Properties, c.id, b.now())) == 0 {
 				code = packet.NoMatchingSubscribers
 			}
 		}
@@ -476,7 +478,7 @@ func (c *client) onPublish(p *packet.Publish) bool {
 		if allowed {
 			code = packet.Success
 			if !dup {
-				if b.publish(newMessage(topic, p.Payload, 2, p.Retain, &p.Properties, c.id, time.Now())) == 0 {
+				if b.publish(newMessage(topic, p.Payload, 2, p.Retain, &p.Properties, c.id, b.now())) == 0 {
 					code = packet.NoMatchingSubscribers
 				}
 			}
@@ -549,7 +551,7 @@ func (c *client) onSubscribe(p *packet.Subscribe) {
 	}
 	// SUBACK first, then the retained messages, through the same ordered queue.
 	c.pushCtl(ack)
-	now := time.Now()
+	now := b.now()
 	for _, r := range sendRetained {
 		for _, m := range b.retained.matching(r.filter, now) {
 			if b.cfg.Authorizer != nil && !b.cfg.Authorizer.Allowed(c.username, c.id, m.topic, AccessRead) {

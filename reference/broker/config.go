@@ -70,6 +70,9 @@ type Config struct {
 	AutosaveInterval time.Duration
 	// SysInterval is how often $SYS statistics are published; 0 disables.
 	SysInterval time.Duration
+	// Now is the clock for message expiry; nil means time.Now. Tests set it
+	// to move time forward without waiting.
+	Now func() time.Time
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -126,6 +129,9 @@ func (c Config) withDefaults() Config {
 	if c.MaximumQoS == nil {
 		two := byte(2)
 		c.MaximumQoS = &two
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -159,7 +159,7 @@ func (b *Broker) publishWill(w *message) {
 		return
 	}
 	if w.props.Has(packet.PropMessageExpiry) { // counted from publication
-		w.expires = time.Now().Add(time.Duration(w.props.MessageExpiry) * time.Second)
+		w.expires = b.now().Add(time.Duration(w.props.MessageExpiry) * time.Second)
 	}
 	b.publish(w)
 }

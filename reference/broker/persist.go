@@ -144,7 +144,7 @@ func (b *Broker) Save() error {
 	if b.db == nil {
 		return nil
 	}
-	now := time.Now()
+	now := b.now()
 	b.mu.Lock()
 	sessions := make([]*session, 0, len(b.sessions))
 	for _, s := range b.sessions {
@@ -223,7 +223,7 @@ func (b *Broker) openStore(path string) error {
 		return fmt.Errorf("open store %s: %w", path, err)
 	}
 	b.db = db
-	now := time.Now()
+	now := b.now()
 	err = db.View(func(tx *bolt.Tx) error {
 		if meta := tx.Bucket(bucketMeta); meta != nil {
 			if f := string(meta.Get([]byte("format"))); f != storeFormat {

@@ -95,7 +95,7 @@ func (s *session) freeID() uint16 {
 func (s *session) enqueue(d *delivery) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.b.now()
 	if d.m.expired(now) {
 		return
 	}
@@ -141,7 +141,7 @@ func (s *session) pumpLocked() {
 	if s.c == nil {
 		return
 	}
-	now := time.Now()
+	now := s.b.now()
 	for len(s.queue) > 0 {
 		d := s.queue[0]
 		if d.qos > 0 && len(s.inflight) >= s.window() {
@@ -188,7 +188,7 @@ func (s *session) received(id uint16) bool {
 // resends unacknowledged PUBLISH packets with DUP set and PUBREL packets
 // with their original identifiers [MQTT-4.4.0-1], then sends the queue.
 func (s *session) resumeLocked() {
-	now := time.Now()
+	now := s.b.now()
 	for _, f := range s.inflight {
 		if f.pubrec {
 			s.c.push(&packet.Pubrel{PacketID: f.id})
