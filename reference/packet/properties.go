@@ -241,17 +241,7 @@ func (p *Properties) Has(id PropertyID) bool {
 }
 
 // Empty reports whether no property would be encoded.
-func (p *Properties) Empty() bool {
-	if p.Present != 0 {
-		return false
-	}
-	for id := PropertyID(1); id <= maxPropertyID; id++ {
-		if id.Known() && p.Has(id) {
-			return false
-		}
-	}
-	return true
-}
+func (p *Properties) Empty() bool { return p.presentSet() == 0 }
 
 // reset clears p for reuse, keeping the capacity of its slices.
 func (p *Properties) reset() {
@@ -458,12 +448,52 @@ func propSection(id PropertyID) string {
 	return "2.2.2.2"
 }
 
+// presentSet is the set of properties that will be encoded, computed in one
+// pass over the fields.
+func (p *Properties) presentSet() PropSet {
+	s := p.Present
+	set := func(id PropertyID, ok bool) {
+		if ok {
+			s |= 1 << id
+		}
+	}
+	set(PropPayloadFormat, p.PayloadFormat != 0)
+	set(PropMessageExpiry, p.MessageExpiry != 0)
+	set(PropContentType, p.ContentType != nil)
+	set(PropResponseTopic, p.ResponseTopic != nil)
+	set(PropCorrelationData, p.CorrelationData != nil)
+	set(PropSubscriptionID, len(p.SubscriptionIDs) > 0)
+	set(PropSessionExpiry, p.SessionExpiry != 0)
+	set(PropAssignedClientID, p.AssignedClientID != nil)
+	set(PropServerKeepAlive, p.ServerKeepAlive != 0)
+	set(PropAuthMethod, p.AuthMethod != nil)
+	set(PropAuthData, p.AuthData != nil)
+	set(PropRequestProblemInfo, p.RequestProblemInfo != 0)
+	set(PropWillDelay, p.WillDelay != 0)
+	set(PropRequestResponseInfo, p.RequestResponseInfo != 0)
+	set(PropResponseInfo, p.ResponseInfo != nil)
+	set(PropServerReference, p.ServerReference != nil)
+	set(PropReasonString, p.ReasonString != nil)
+	set(PropReceiveMaximum, p.ReceiveMaximum != 0)
+	set(PropTopicAliasMaximum, p.TopicAliasMaximum != 0)
+	set(PropTopicAlias, p.TopicAlias != 0)
+	set(PropMaximumQoS, p.MaximumQoS != 0)
+	set(PropRetainAvailable, p.RetainAvailable != 0)
+	set(PropUserProperty, len(p.User) > 0)
+	set(PropMaximumPacketSize, p.MaximumPacketSize != 0)
+	set(PropWildcardSubAvailable, p.WildcardSubAvailable != 0)
+	set(PropSubIDAvailable, p.SubIDAvailable != 0)
+	set(PropSharedSubAvailable, p.SharedSubAvailable != 0)
+	return s
+}
+
 // propertiesLen is the encoded length of the properties allowed in t,
 // without the property length prefix.
 func (p *Properties) propertiesLen(t Type) int {
 	n := 0
-	for id := PropertyID(1); id <= maxPropertyID; id++ {
-		if !id.Known() || !p.Has(id) {
+	for s := p.presentSet(); s != 0; s &= s - 1 {
+		id := PropertyID(bits.TrailingZeros64(uint64(s)))
+		if !id.Known() {
 			continue
 		}
 		switch propTable[id].kind {
@@ -582,8 +612,9 @@ func (p *Properties) appendTo(dst []byte, t Type) ([]byte, error) {
 		return dst, &Error{Section: "2.2.2.1", Reason: PacketTooLarge, Packet: t, Msg: "properties exceed the largest property length"}
 	}
 	dst = AppendVarInt(dst, n)
-	for id := PropertyID(1); id <= maxPropertyID; id++ {
-		if !id.Known() || !p.Has(id) {
+	for s := p.presentSet(); s != 0; s &= s - 1 {
+		id := PropertyID(bits.TrailingZeros64(uint64(s)))
+		if !id.Known() {
 			continue
 		}
 		switch propTable[id].kind {

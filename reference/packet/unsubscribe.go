@@ -34,10 +34,11 @@ func (u *Unsubscribe) decode(body []byte, v Version) *Error {
 		if err != nil {
 			return err
 		}
-		if e := ValidateTopicFilter(string(f), v); e != nil {
+		filter := string(f)
+		if e := ValidateTopicFilter(filter, v); e != nil {
 			return e.(*Error)
 		}
-		u.Filters = append(u.Filters, string(f))
+		u.Filters = append(u.Filters, filter)
 	}
 	return nil
 }
