@@ -34,6 +34,8 @@ simulator (sim) and the network fuzzer (fuzz) are planned and not yet part of it
 	// Register only subcommands that work.
 	root.AddCommand(newDecodeCmd())
 	root.AddCommand(newBrokerCmd())
+	root.AddCommand(newRunCmd())
+	root.AddCommand(newCatalogueCmd())
 
 	return root
 }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mqttspec/mqttspec/brokers"
+	"github.com/mqttspec/mqttspec/reference/packet"
+	"github.com/mqttspec/mqttspec/reports"
+	"github.com/mqttspec/mqttspec/specs"
+)
+
+// errChecksFailed makes the exit code 1 after the reports are written.
+var errChecksFailed = errors.New("conformance: at least one MUST statement is broken")
+
+func newRunCmd() *cobra.Command {
+	var (
+		target, cafile, cert, key string
+		mqttVersions              string
+		labelFilter               string
+		strict, verbose           bool
+		htmlOut, jsonOut, junit   string
+		timeout                   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the conformance suite against a broker (default: the in-process reference broker)",
+		Long: `Run the MQTT 3.1.1 / 5.0 conformance suite. Without --target it starts the
+reference broker in this process and tests it. Each spec names the normative
+statements it checks; the exit status is 0 only when no MUST statement is broken
+(with --strict, SHOULD statements count too).`,
+		Example: `  mqttspec run --html-report report.html
+  mqttspec run --target tcp://127.0.0.1:1883 --mqtt 5 --json-report results.json
+  mqttspec run --target ssl://broker:8883 --cafile ca.crt --label-filter 'MQTT-3.3.1-4'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			versions, err := parseVersions(mqttVersions)
+			if err != nil {
+				return usageErrorf("--mqtt: %v", err)
+			}
+			ctx := cmd.Context()
+			var tg *brokers.Target
+			if target == "" {
+				tg, err = brokers.StartReference(ctx, brokers.ReferenceOptions{})
+				if err != nil {
+					return fmt.Errorf("starting the reference broker: %w", err)
+				}
+				defer func() {
+					sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					tg.Close(sctx)
+				}()
+			} else {
+				tlsConf, err := clientTLS(cafile, cert, key)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				if tg, err = brokers.FromURL(target, tlsConf); err != nil {
+					return usageErrorf("--target: %v", err)
+				}
+				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = tg.Alive(pctx)
+				cancel()
+				if err != nil {
+					return fmt.Errorf("target %s does not answer a CONNECT: %w", target, err)
+				}
+			}
+			res, err := specs.Run(ctx, specs.Options{Target: tg, Versions: versions, LabelFilter: labelFilter,
+				Timeout: timeout, Verbose: verbose, ToolVersion: versionString()})
+			if err != nil {
+				return err
+			}
+			res.Strict = strict
+			if err := writeReports(res, htmlOut, jsonOut, junit); err != nil {
+				return err
+			}
+			printSummary(cmd, res)
+			if res.ExitCode(strict) != 0 {
+				return errChecksFailed
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&target, "target", "", "broker URL: tcp://host:port, ssl://host:port (default: in-process reference broker)")
+	f.StringVar(&cafile, "cafile", "", "CA certificates (PEM) to trust for ssl:// targets")
+	f.StringVar(&cert, "cert", "", "client certificate (PEM) for ssl:// targets")
+	f.StringVar(&key, "key", "", "client private key (PEM)")
+	f.StringVar(&mqttVersions, "mqtt", "3.1.1,5", "MQTT versions to test, comma-separated: 3.1.1, 5")
+	f.StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MQTT-3.3.1-4' or 'mqtt-5.0 && !MQTT-4.7.1-1'")
+	f.BoolVar(&strict, "strict", false, "fail on broken SHOULD statements too")
+	f.BoolVar(&verbose, "verbose", false, "print every spec as it runs")
+	f.StringVar(&htmlOut, "html-report", "", "write the HTML report to this file")
+	f.StringVar(&jsonOut, "json-report", "", "write the JSON results to this file")
+	f.StringVar(&junit, "junit-report", "", "write JUnit XML to this file")
+	f.DurationVar(&timeout, "timeout", 10*time.Minute, "bound for the whole run")
+	return cmd
+}
+
+func parseVersions(s string) ([]packet.Version, error) {
+	var out []packet.Version
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, err := packet.ParseVersion(part)
+		if err != nil {
+			return nil, err
+		}
+		if v == packet.V31 {
+			return nil, errors.New("the suite covers 3.1.1 and 5.0; 3.1 is not supported")
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no version given")
+	}
+	return out, nil
+}
+
+func clientTLS(cafile, cert, key string) (*tls.Config, error) {
+	if cafile == "" && cert == "" && key == "" {
+		return nil, nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cafile != "" {
+		pem, err := os.ReadFile(cafile)
+		if err != nil {
+			return nil, fmt.Errorf("--cafile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cafile %s: no PEM certificate found", cafile)
+		}
+		conf.RootCAs = pool
+	}
+	if (cert == "") != (key == "") {
+		return nil, errors.New("--cert and --key go together")
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
+	return conf, nil
+}
+
+func writeReports(res *reports.Conformance, htmlOut, jsonOut, junit string) error {
+	write := func(path string, render func(f *os.File) error) error {
+		if path == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := render(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return f.Close()
+	}
+	return errors.Join(
+		write(jsonOut, func(f *os.File) error { return res.WriteJSON(f) }),
+		write(junit, func(f *os.File) error { return reports.WriteJUnit(f, res) }),
+		write(htmlOut, func(f *os.File) error { return reports.WriteHTML(f, res) }),
+	)
+}
+
+func printSummary(cmd *cobra.Command, res *reports.Conformance) {
+	s := res.Summary()
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "\nmqttspec: %s — %d specs:", res.Target.Name, len(res.Specs))
+	for _, v := range reports.Verdicts {
+		if n := s.ByVerdict[v]; n > 0 {
+			fmt.Fprintf(w, " %d %s", n, v)
+		}
+	}
+	fmt.Fprintln(w)
+	for _, sp := range res.Specs {
+		if sp.Verdict == reports.VerdictFail || (res.Strict && sp.Verdict == reports.VerdictNonStrict) {
+			fmt.Fprintf(w, "  FAIL [%s] %s\n       %s\n", strings.Join(statementIDs(sp), " "), sp.Name, sp.Message)
+		}
+	}
+}
+
+func statementIDs(sp reports.Spec) []string {
+	out := make([]string, 0, len(sp.Statements))
+	for _, s := range sp.Statements {
+		out = append(out, s.ID)
+	}
+	return out
+}

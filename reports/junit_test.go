@@ -1,0 +1,223 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+// The JUnit form as CI systems read it (decoded independently of junit.go's types).
+type xSuites struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	Skipped  int      `xml:"skipped,attr"`
+	Time     string   `xml:"time,attr"`
+	Suites   []struct {
+		Name       string `xml:"name,attr"`
+		Tests      int    `xml:"tests,attr"`
+		Failures   int    `xml:"failures,attr"`
+		Errors     int    `xml:"errors,attr"`
+		Skipped    int    `xml:"skipped,attr"`
+		Timestamp  string `xml:"timestamp,attr"`
+		Properties []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"properties>property"`
+		Cases []xCase `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+type xCase struct {
+	Name      string `xml:"name,attr"`
+	Classname string `xml:"classname,attr"`
+	Time      string `xml:"time,attr"`
+	Failure   *struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	} `xml:"failure"`
+	Skipped *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"skipped"`
+	SystemOut string `xml:"system-out"`
+	SystemErr string `xml:"system-err"`
+}
+
+func parseJUnit(t *testing.T, c *Conformance) (xSuites, map[string]xCase) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`) {
+		t.Errorf("no XML declaration")
+	}
+	var doc xSuites
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("JUnit does not parse: %v\n%s", err, buf.String())
+	}
+	cases := map[string]xCase{}
+	for _, s := range doc.Suites {
+		for _, tc := range s.Cases {
+			cases[s.Name+" :: "+tc.Name] = tc
+		}
+	}
+	return doc, cases
+}
+
+func TestWriteJUnit(t *testing.T) {
+	c := sampleConformance()
+	doc, cases := parseJUnit(t, c)
+
+	if doc.Tests != 10 || doc.Failures != 2 || doc.Errors != 0 || doc.Skipped != 3 || doc.Time != "3.000" {
+		t.Errorf("testsuites counts: tests=%d failures=%d errors=%d skipped=%d time=%s", doc.Tests, doc.Failures, doc.Errors, doc.Skipped, doc.Time)
+	}
+	if doc.Name != "mqttspec conformance: reference" {
+		t.Errorf("testsuites name = %q", doc.Name)
+	}
+	var names []string
+	sum := 0
+	for _, s := range doc.Suites {
+		names = append(names, s.Name)
+		sum += s.Tests
+		if len(s.Cases) != s.Tests {
+			t.Errorf("suite %q: tests=%d but %d testcases", s.Name, s.Tests, len(s.Cases))
+		}
+		if s.Timestamp != "2025-03-14T15:09:26" {
+			t.Errorf("suite %q: timestamp %q", s.Name, s.Timestamp)
+		}
+		props := map[string]string{}
+		for _, p := range s.Properties {
+			props[p.Name] = p.Value
+		}
+		if props["target.name"] != "reference" || props["target.url"] != "tcp://127.0.0.1:1883" || props["tool"] != "mqttspec v0.1.0" {
+			t.Errorf("suite %q: properties %v", s.Name, props)
+		}
+	}
+	if sum != doc.Tests {
+		t.Errorf("suites hold %d tests, testsuites says %d", sum, doc.Tests)
+	}
+	wantSuites := []string{
+		"MQTT 3.1.1 / CONNECT", "MQTT 3.1.1 / Keep alive", "MQTT 3.1.1 / Retained messages", "MQTT 3.1.1 / Topics",
+		"MQTT 5.0 / CONNECT", "MQTT 5.0 / PUBLISH", "MQTT 5.0 / Shared subscriptions",
+		AreaSuite, "Topics",
+	}
+	if strings.Join(names, "|") != strings.Join(wantSuites, "|") {
+		t.Errorf("suites %q\nwant %q", names, wantSuites)
+	}
+
+	fail, ok := cases["MQTT 5.0 / PUBLISH :: [MQTT-3.3.1-4] PUBLISH with QoS 3 closes the connection"]
+	if !ok {
+		t.Fatalf("failing case missing; have %v", keys(cases))
+	}
+	if fail.Classname != "mqttspec.PUBLISH" || fail.Time != "0.025" || fail.Failure == nil || fail.Skipped != nil {
+		t.Errorf("failing case = %+v", fail)
+	}
+	if fail.Failure.Message != "Expected the connection to be closed" || fail.Failure.Type != "fail" {
+		t.Errorf("failure attrs = %q %q", fail.Failure.Message, fail.Failure.Type)
+	}
+	for _, want := range []string{
+		"Statements:  MQTT-3.3.1-4 (MUST)",
+		"Requirement: A PUBLISH with both QoS bits set is malformed",
+		"Expected:    connection closed (or DISCONNECT 0x81)",
+		"Observed:    PUBACK received; connection open",
+		"Message:     Expected the connection to be closed\n    but it stayed open",
+		"Location:    /src/specs/publish_test.go:42",
+	} {
+		if !strings.Contains(fail.Failure.Text, want) {
+			t.Errorf("failure text lacks %q:\n%s", want, fail.Failure.Text)
+		}
+	}
+	if !strings.Contains(fail.SystemOut, "+0.000ms send c1       PUBLISH qos=3 topic=a/b  [36070003612f62000178]") ||
+		!strings.Contains(fail.SystemOut, "+3.000ms recv c1       PUBACK id=1") {
+		t.Errorf("trace not in system-out:\n%s", fail.SystemOut)
+	}
+	if fail.SystemErr != "1741964966: Client c1 sent PUBLISH (q3)" {
+		t.Errorf("logs not in system-err: %q", fail.SystemErr)
+	}
+
+	nonStrict := cases["MQTT 3.1.1 / Keep alive :: [MQTT-4.7.3-1] Keep alive closes idle connections promptly"]
+	if nonStrict.Failure != nil || nonStrict.Skipped != nil || !strings.Contains(nonStrict.SystemOut, "non-strict: a SHOULD-level statement was not met") ||
+		!strings.Contains(nonStrict.SystemOut, "Message:     took 2.4 s") {
+		t.Errorf("non-strict (not strict) case = %+v", nonStrict)
+	}
+
+	skips := map[string]string{
+		"MQTT 5.0 / Shared subscriptions :: [MQTT-4.8.2-1] Shared subscriptions delivers to one member": "unsupported: CONNACK Shared Subscription Available = 0",
+		"MQTT 3.1.1 / Retained messages :: [MQTT-3.3.1-5] Retained messages keeps the last message":     "broker-down: connection refused after 3 attempts",
+		`MQTT 3.1.1 / Topics :: Topics <script>alert("x")</script> & friends`:                           "skipped: pending",
+	}
+	for name, msg := range skips {
+		tc, ok := cases[name]
+		if !ok || tc.Skipped == nil || tc.Skipped.Message != msg || tc.Failure != nil {
+			t.Errorf("%s: %+v (present %v), want skipped %q", name, tc, ok, msg)
+		}
+	}
+	info := cases["MQTT 3.1.1 / CONNECT :: [MQTT-3.1.4-5] CONNECT accepts a zero-length client ID"]
+	if info.Failure != nil || info.Skipped != nil || !strings.Contains(info.SystemOut, "informational") ||
+		!strings.Contains(info.SystemOut, "- assigned client ID auto-1") {
+		t.Errorf("informational case = %+v", info)
+	}
+	suite := cases[AreaSuite+" :: SynchronizedBeforeSuite"]
+	if suite.Failure == nil || suite.Classname != "mqttspec."+AreaSuite || suite.Failure.Message != "could not start the broker" {
+		t.Errorf("suite case = %+v", suite)
+	}
+	plain := cases["Topics :: Topics matches wildcards"]
+	if plain.Classname != "mqttspec.Topics" || plain.Failure != nil || plain.Skipped != nil || plain.SystemOut != "" {
+		t.Errorf("plain passing case = %+v", plain)
+	}
+}
+
+func TestWriteJUnitStrict(t *testing.T) {
+	c := sampleConformance()
+	c.Strict = true
+	doc, cases := parseJUnit(t, c)
+	if doc.Failures != 3 {
+		t.Errorf("strict: failures = %d, want 3", doc.Failures)
+	}
+	nonStrict := cases["MQTT 3.1.1 / Keep alive :: [MQTT-4.7.3-1] Keep alive closes idle connections promptly"]
+	if nonStrict.Failure == nil || nonStrict.Failure.Type != "non-strict" || nonStrict.Failure.Message != "took 2.4 s" {
+		t.Errorf("strict non-strict case = %+v", nonStrict)
+	}
+	// The failure count agrees with the exit code.
+	if (doc.Failures > 0) != (c.ExitCode(c.Strict) == 1) {
+		t.Errorf("failures %d but exit code %d", doc.Failures, c.ExitCode(c.Strict))
+	}
+}
+
+func TestWriteJUnitHostileText(t *testing.T) {
+	c := &Conformance{Target: TargetInfo{URL: "tcp://u:pw@h:1"}, Specs: []Spec{{
+		Name: "]]> <x> & \"quotes\" \x00\x1b control", Area: "A&B", Verdict: VerdictFail,
+		Message: "bad \x07 bytes\nline 2", Observed: "payload \xff\xfe",
+	}}}
+	doc, _ := parseJUnit(t, c)
+	tc := doc.Suites[0].Cases[0]
+	if !strings.Contains(tc.Name, `]]> <x> & "quotes"`) || tc.Classname != "mqttspec.A&B" {
+		t.Errorf("name/classname = %q / %q", tc.Name, tc.Classname)
+	}
+	if p := doc.Suites[0].Properties; len(p) == 0 || strings.Contains(p[0].Value+p[1].Value, "pw") {
+		t.Errorf("properties %v (password must be redacted)", p)
+	}
+}
+
+func TestCaseName(t *testing.T) {
+	sp := Spec{Name: "PUBLISH x", Statements: []StatementRef{{ID: "MQTT-3.3.1-4"}, {ID: "MQTT-3.3.1-5"}}}
+	if got := CaseName(sp); got != "[MQTT-3.3.1-4] [MQTT-3.3.1-5] PUBLISH x" {
+		t.Errorf("CaseName = %q", got)
+	}
+	if got := CaseName(Spec{Name: "plain"}); got != "plain" {
+		t.Errorf("CaseName = %q", got)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}

@@ -1,0 +1,106 @@
+package specs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/mqttspec/mqttspec/brokers"
+	"github.com/mqttspec/mqttspec/reference/packet"
+	"github.com/mqttspec/mqttspec/reports"
+	"github.com/mqttspec/mqttspec/specs/catalogue"
+	"github.com/mqttspec/mqttspec/specs/harness"
+)
+
+var _ = harness.InstallHooks()
+
+var (
+	reportMu   sync.Mutex
+	lastReport *types.Report
+)
+
+var _ = ReportAfterSuite("mqttspec conformance report", func(r Report) {
+	reportMu.Lock()
+	defer reportMu.Unlock()
+	lastReport = &r
+})
+
+// Options configure one run of the suite.
+type Options struct {
+	Target      *brokers.Target
+	Versions    []packet.Version
+	LabelFilter string
+	// Timeout bounds the whole run (default 10 minutes).
+	Timeout time.Duration
+	// Verbose prints every spec as it runs, not only failures.
+	Verbose bool
+	// ToolVersion is recorded in the report.
+	ToolVersion string
+}
+
+// errT satisfies Ginkgo's testing interface outside `go test`.
+type errT struct{ failed bool }
+
+func (t *errT) Fail() { t.failed = true }
+
+// Run runs the suite in this process and returns its results. It can run
+// once per process (a Ginkgo rule); run several targets as several
+// processes.
+func Run(ctx context.Context, opts Options) (*reports.Conformance, error) {
+	if opts.Target == nil {
+		return nil, errors.New("specs: no target")
+	}
+	harness.Configure(harness.Config{Target: opts.Target, Versions: opts.Versions})
+	gomega.RegisterFailHandler(Fail)
+	suite, rep := GinkgoConfiguration()
+	suite.LabelFilter = opts.LabelFilter
+	suite.Timeout = opts.Timeout
+	if suite.Timeout <= 0 {
+		suite.Timeout = 10 * time.Minute
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		suite.Timeout = min(suite.Timeout, time.Until(dl))
+	}
+	rep.Succinct = !opts.Verbose
+	rep.Verbose = opts.Verbose
+	rep.NoColor = true
+	start := time.Now()
+	RunSpecs(&errT{}, "mqttspec conformance", suite, rep)
+	reportMu.Lock()
+	r := lastReport
+	reportMu.Unlock()
+	if r == nil {
+		return nil, errors.New("specs: the suite produced no report")
+	}
+	return Convert(*r, opts, start), nil
+}
+
+// Convert turns a Ginkgo report into the conformance report, with the
+// statement levels from the catalogue.
+func Convert(r types.Report, opts Options, start time.Time) *reports.Conformance {
+	cat := catalogue.MustLoad()
+	c := reports.FromGinkgo(r, reports.AdapterOptions{LevelOf: func(version, id string) string {
+		if s, ok := cat.Lookup(version, id); ok {
+			return string(s.Level)
+		}
+		return ""
+	}})
+	c.Tool = reports.ToolInfo{Name: "mqttspec", Version: opts.ToolVersion}
+	if t := opts.Target; t != nil {
+		c.Target = reports.TargetInfo{Name: t.Name, URL: t.Endpoint.URL, Profile: t.Profile, BrokerVersion: t.BrokerVersion}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if logs, err := t.Logs(ctx); err == nil {
+			c.Logs = logs
+		}
+	}
+	for _, v := range harness.Cfg().Versions {
+		c.Versions = append(c.Versions, harness.VersionName(v))
+	}
+	return c
+}
