@@ -3,10 +3,12 @@ package specs
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
@@ -41,6 +43,9 @@ type Options struct {
 	Verbose bool
 	// ToolVersion is recorded in the report.
 	ToolVersion string
+	// DryRun builds the spec tree and reports every spec without running
+	// it: how the statement citations are listed.
+	DryRun bool
 }
 
 // errT satisfies Ginkgo's testing interface outside `go test`.
@@ -52,7 +57,7 @@ func (t *errT) Fail() { t.failed = true }
 // once per process (a Ginkgo rule); run several targets as several
 // processes.
 func Run(ctx context.Context, opts Options) (*reports.Conformance, error) {
-	if opts.Target == nil {
+	if opts.Target == nil && !opts.DryRun {
 		return nil, errors.New("specs: no target")
 	}
 	harness.Configure(harness.Config{Target: opts.Target, Versions: opts.Versions})
@@ -69,6 +74,10 @@ func Run(ctx context.Context, opts Options) (*reports.Conformance, error) {
 	rep.Succinct = !opts.Verbose
 	rep.Verbose = opts.Verbose
 	rep.NoColor = true
+	suite.DryRun = opts.DryRun
+	if opts.DryRun {
+		rep.Succinct, rep.Verbose = true, false
+	}
 	start := time.Now()
 	RunSpecs(&errT{}, "mqttspec conformance", suite, rep)
 	reportMu.Lock()
@@ -103,4 +112,36 @@ func Convert(r types.Report, opts Options, start time.Time) *reports.Conformance
 		c.Versions = append(c.Versions, harness.VersionName(v))
 	}
 	return c
+}
+
+// Citations lists the statements each spec cites, for every version, by
+// building the spec tree in a dry run (nothing is sent anywhere). Like Run,
+// it can be called once per process.
+func Citations() ([]catalogue.Citation, error) {
+	citationsOnce.Do(func() { citations, citationsErr = listCitations() })
+	return citations, citationsErr
+}
+
+var (
+	citationsOnce sync.Once
+	citations     []catalogue.Citation
+	citationsErr  error
+)
+
+func listCitations() ([]catalogue.Citation, error) {
+	// Ginkgo's console reporter has nothing to say about a listing.
+	saved := formatter.ColorableStdOut
+	formatter.ColorableStdOut = io.Discard
+	defer func() { formatter.ColorableStdOut = saved }()
+	res, err := Run(context.Background(), Options{DryRun: true, Versions: []packet.Version{packet.V311, packet.V5}})
+	if err != nil {
+		return nil, err
+	}
+	var out []catalogue.Citation
+	for _, sp := range res.Specs {
+		for _, st := range sp.Statements {
+			out = append(out, catalogue.Citation{Version: sp.MQTTVersion, StatementID: st.ID, Spec: sp.Name})
+		}
+	}
+	return out, nil
 }

@@ -16,7 +16,20 @@ import (
 	"github.com/mqttspec/mqttspec/reference/packet"
 	"github.com/mqttspec/mqttspec/reports"
 	"github.com/mqttspec/mqttspec/specs"
+	"github.com/mqttspec/mqttspec/specs/catalogue"
 )
+
+// The catalogue command lists coverage from the specs built into this
+// binary.
+func init() {
+	specCitations = func() []catalogue.Citation {
+		c, err := specs.Citations()
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+}
 
 // errChecksFailed makes the exit code 1 after the reports are written.
 var errChecksFailed = errors.New("conformance: at least one MUST statement is broken")

@@ -8,13 +8,11 @@ func newRootCmd() *cobra.Command {
 		Use:   "mqttspec",
 		Short: "Conformance, fleet and fuzz testing for MQTT brokers",
 		Long: `mqttspec tests MQTT brokers: does a broker follow the MQTT 3.1.1 and 5.0
-specifications, does it hold up under a fleet of simulated sensor nodes, and does
-its packet parser survive hostile input. It is built on a strict MQTT codec of
-its own (reference/packet).
+specifications (run, catalogue), and a strict reference broker and codec to
+compare against (broker, decode).
 
-Only the subcommands listed below exist in this build. The conformance suite
-(run, matrix, report, catalogue), the reference broker (broker), the fleet
-simulator (sim) and the network fuzzer (fuzz) are planned and not yet part of it.`,
+Not yet part of this build: containers for other brokers, the multi-broker
+matrix, the fleet simulator and the network fuzzer.`,
 		Version: versionString(),
 		// Arguments that name no subcommand are a usage error, not a cue for help.
 		Args: cobra.NoArgs,
