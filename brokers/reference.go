@@ -101,13 +101,7 @@ func startSecured(logger *slog.Logger) (*secured, error) {
 	if err != nil {
 		return nil, err
 	}
-	acl, err := auth.ParseACL(strings.NewReader(`user alice
-topic readwrite mqttspec/acl/#
-topic deny mqttspec/acl/denied
-topic read mqttspec/acl-readonly
-user bob
-topic readwrite mqttspec/bob/#
-`))
+	acl, err := auth.ParseACL(strings.NewReader(referenceACL))
 	if err != nil {
 		return nil, err
 	}

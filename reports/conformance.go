@@ -47,14 +47,21 @@ const (
 	VerdictSkipped Verdict = "skipped"
 )
 
-// Verdicts lists every verdict in display order.
+// Verdicts lists every verdict in display order. Treat it as read-only.
 var Verdicts = []Verdict{
 	VerdictPass, VerdictFail, VerdictNonStrict, VerdictInformational,
 	VerdictUnsupported, VerdictBrokerDown, VerdictSkipped,
 }
 
-// Valid reports whether v is one of [Verdicts].
-func (v Verdict) Valid() bool { return slices.Contains(Verdicts, v) }
+// Valid reports whether v is a verdict of this schema.
+func (v Verdict) Valid() bool {
+	switch v {
+	case VerdictPass, VerdictFail, VerdictNonStrict, VerdictInformational,
+		VerdictUnsupported, VerdictBrokerDown, VerdictSkipped:
+		return true
+	}
+	return false
+}
 
 // Failing reports whether v fails the run: always for fail, and for
 // non-strict when strict is set.

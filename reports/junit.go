@@ -146,14 +146,20 @@ type junitTestCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-	SystemErr string        `xml:"system-err,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
+	SystemErr *junitText    `xml:"system-err,omitempty"`
+}
+
+// junitText is element text written as CDATA, so that multi-line evidence
+// stays readable in the file; cdata() makes it safe first.
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 type junitSkipped struct {
@@ -211,7 +217,7 @@ func junitCase(sp Spec, strict bool) junitTestCase {
 			tc.Failure = &junitFailure{
 				Message: failureHeadline(sp),
 				Type:    string(sp.Verdict),
-				Text:    evidenceText(sp),
+				Text:    xmlSafe(evidenceText(sp)),
 			}
 		} else {
 			out = append(out, "non-strict: a SHOULD-level statement was not met; this fails the run only with --strict.\n"+evidenceText(sp))
@@ -219,7 +225,7 @@ func junitCase(sp Spec, strict bool) junitTestCase {
 		if len(sp.Trace) > 0 {
 			out = append(out, "Wire trace:\n"+traceText(sp.Trace))
 		}
-		tc.SystemErr = sp.Logs
+		tc.SystemErr = cdata(sp.Logs)
 	case VerdictUnsupported, VerdictBrokerDown, VerdictSkipped:
 		msg := string(sp.Verdict)
 		if sp.Message != "" {
@@ -232,8 +238,31 @@ func junitCase(sp Spec, strict bool) junitTestCase {
 	if len(sp.Notes) > 0 {
 		out = append(out, "Notes:\n- "+strings.Join(sp.Notes, "\n- "))
 	}
-	tc.SystemOut = strings.Join(out, "\n\n")
+	tc.SystemOut = cdata(strings.Join(out, "\n\n"))
 	return tc
+}
+
+func cdata(s string) *junitText {
+	if s == "" {
+		return nil
+	}
+	return &junitText{xmlSafe(s)}
+}
+
+// xmlSafe replaces what XML 1.0 cannot carry even in CDATA (control
+// characters, invalid UTF-8, U+FFFE/U+FFFF) with U+FFFD. encoding/xml escapes
+// attributes and character data itself, but not CDATA sections.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return '\uFFFD'
+	}, s)
 }
 
 func failureHeadline(sp Spec) string {

@@ -192,10 +192,19 @@ func TestWriteJUnitStrict(t *testing.T) {
 func TestWriteJUnitHostileText(t *testing.T) {
 	c := &Conformance{Target: TargetInfo{URL: "tcp://u:pw@h:1"}, Specs: []Spec{{
 		Name: "]]> <x> & \"quotes\" \x00\x1b control", Area: "A&B", Verdict: VerdictFail,
-		Message: "bad \x07 bytes\nline 2", Observed: "payload \xff\xfe",
+		Message: "bad \x07 bytes\nline 2 ]]> <![CDATA[ x", Observed: "payload \xff\xfe \ufffe",
+		Logs:  "log \x00 ]]>",
+		Trace: []TraceEntry{{At: t0, Dir: DirRecv, Summary: "]]>\x01"}},
 	}}}
 	doc, _ := parseJUnit(t, c)
 	tc := doc.Suites[0].Cases[0]
+	if tc.Failure == nil || !strings.Contains(tc.Failure.Text, "line 2 ]]> <![CDATA[ x") ||
+		!strings.Contains(tc.Failure.Text, "bad \ufffd bytes") || !strings.Contains(tc.Failure.Text, "payload \ufffd\ufffd \ufffd") {
+		t.Errorf("failure text = %q", tc.Failure)
+	}
+	if tc.SystemErr != "log \ufffd ]]>" || !strings.Contains(tc.SystemOut, "]]>\ufffd") {
+		t.Errorf("system-out/err = %q / %q", tc.SystemOut, tc.SystemErr)
+	}
 	if !strings.Contains(tc.Name, `]]> <x> & "quotes"`) || tc.Classname != "mqttspec.A&B" {
 		t.Errorf("name/classname = %q / %q", tc.Name, tc.Classname)
 	}

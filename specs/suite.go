@@ -108,6 +108,7 @@ func Convert(r types.Report, opts Options, start time.Time) *reports.Conformance
 			c.Logs = logs
 		}
 	}
+	c.Versions = nil
 	for _, v := range harness.Cfg().Versions {
 		c.Versions = append(c.Versions, harness.VersionName(v))
 	}
