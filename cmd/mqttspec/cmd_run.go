@@ -42,6 +42,8 @@ func newRunCmd() *cobra.Command {
 		strict, verbose           bool
 		htmlOut, jsonOut, junit   string
 		timeout                   time.Duration
+		brokerName                string
+		expectFile, writeExpect   string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -60,18 +62,12 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 				return usageErrorf("--mqtt: %v", err)
 			}
 			ctx := cmd.Context()
+			if target != "" && brokerName != "" {
+				return usageErrorf("--target and --broker exclude each other")
+			}
 			var tg *brokers.Target
-			if target == "" {
-				tg, err = brokers.StartReference(ctx, brokers.ReferenceOptions{})
-				if err != nil {
-					return fmt.Errorf("starting the reference broker: %w", err)
-				}
-				defer func() {
-					sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					tg.Close(sctx)
-				}()
-			} else {
+			switch {
+			case target != "":
 				tlsConf, err := clientTLS(cafile, cert, key)
 				if err != nil {
 					return usageErrorf("%v", err)
@@ -85,6 +81,15 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 				if err != nil {
 					return fmt.Errorf("target %s does not answer a CONNECT: %w", target, err)
 				}
+			default:
+				if tg, err = startBroker(ctx, brokerName); err != nil {
+					return err
+				}
+				defer func() {
+					sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					tg.Close(sctx)
+				}()
 			}
 			res, err := specs.Run(ctx, specs.Options{Target: tg, Versions: versions, LabelFilter: labelFilter,
 				Timeout: timeout, Verbose: verbose, ToolVersion: versionString()})
@@ -96,6 +101,16 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 				return err
 			}
 			printSummary(cmd, res)
+			if writeExpect != "" {
+				if err := writeExpectations(res, writeExpect); err != nil {
+					return err
+				}
+			}
+			if expectFile != "" {
+				// Compared with known verdicts, a run fails only when a verdict
+				// changes: known failures are recorded, not hidden.
+				return checkExpectations(cmd, res, expectFile)
+			}
 			if res.ExitCode(strict) != 0 {
 				return errChecksFailed
 			}
@@ -115,6 +130,9 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 	f.StringVar(&jsonOut, "json-report", "", "write the JSON results to this file")
 	f.StringVar(&junit, "junit-report", "", "write JUnit XML to this file")
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "bound for the whole run")
+	f.StringVar(&brokerName, "broker", "", "broker to start and test: reference (default, in-process), mosquitto-local (Debian's mosquitto as a local process)")
+	f.StringVar(&expectFile, "expect", "", "expected-verdicts file: exit 1 only when a verdict differs from it")
+	f.StringVar(&writeExpect, "write-expect", "", "write this run's verdicts as an expected-verdicts file (keeps existing notes)")
 	return cmd
 }
 
@@ -214,4 +232,58 @@ func statementIDs(sp reports.Spec) []string {
 		out = append(out, s.ID)
 	}
 	return out
+}
+
+// startBroker starts a named broker as the target.
+func startBroker(ctx context.Context, name string) (*brokers.Target, error) {
+	switch name {
+	case "", "reference":
+		tg, err := brokers.StartReference(ctx, brokers.ReferenceOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("starting the reference broker: %w", err)
+		}
+		return tg, nil
+	case "mosquitto-local":
+		return brokers.StartMosquitto(ctx)
+	}
+	return nil, usageErrorf("--broker %q: known brokers are reference and mosquitto-local", name)
+}
+
+func writeExpectations(res *reports.Conformance, path string) error {
+	var prev *reports.Expectations
+	if f, err := os.Open(path); err == nil {
+		prev, _ = reports.ReadExpectations(f)
+		f.Close()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := reports.ExpectationsFrom(res, prev).WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func checkExpectations(cmd *cobra.Command, res *reports.Conformance, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageErrorf("--expect: %v", err)
+	}
+	exp, err := reports.ReadExpectations(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("--expect %s: %w", path, err)
+	}
+	changes := reports.Compare(exp, res)
+	if len(changes) == 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "all %d verdicts as expected (%s)\n", len(res.Specs), path)
+		return nil
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d verdicts differ from %s:\n", len(changes), path)
+	for _, c := range changes {
+		fmt.Fprintf(cmd.OutOrStdout(), "  %s\n", c)
+	}
+	return fmt.Errorf("%d verdicts differ from the expected ones in %s", len(changes), path)
 }
