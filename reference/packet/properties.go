@@ -177,68 +177,7 @@ func (s PropSet) With(id PropertyID) PropSet { return s | 1<<id }
 func (s PropSet) Len() int { return bits.OnesCount64(uint64(s)) }
 
 // Has reports whether property id will be encoded (or was decoded).
-func (p *Properties) Has(id PropertyID) bool {
-	if p.Present.Has(id) {
-		return true
-	}
-	switch id {
-	case PropPayloadFormat:
-		return p.PayloadFormat != 0
-	case PropMessageExpiry:
-		return p.MessageExpiry != 0
-	case PropContentType:
-		return p.ContentType != nil
-	case PropResponseTopic:
-		return p.ResponseTopic != nil
-	case PropCorrelationData:
-		return p.CorrelationData != nil
-	case PropSubscriptionID:
-		return len(p.SubscriptionIDs) > 0
-	case PropSessionExpiry:
-		return p.SessionExpiry != 0
-	case PropAssignedClientID:
-		return p.AssignedClientID != nil
-	case PropServerKeepAlive:
-		return p.ServerKeepAlive != 0
-	case PropAuthMethod:
-		return p.AuthMethod != nil
-	case PropAuthData:
-		return p.AuthData != nil
-	case PropRequestProblemInfo:
-		return p.RequestProblemInfo != 0
-	case PropWillDelay:
-		return p.WillDelay != 0
-	case PropRequestResponseInfo:
-		return p.RequestResponseInfo != 0
-	case PropResponseInfo:
-		return p.ResponseInfo != nil
-	case PropServerReference:
-		return p.ServerReference != nil
-	case PropReasonString:
-		return p.ReasonString != nil
-	case PropReceiveMaximum:
-		return p.ReceiveMaximum != 0
-	case PropTopicAliasMaximum:
-		return p.TopicAliasMaximum != 0
-	case PropTopicAlias:
-		return p.TopicAlias != 0
-	case PropMaximumQoS:
-		return p.MaximumQoS != 0
-	case PropRetainAvailable:
-		return p.RetainAvailable != 0
-	case PropUserProperty:
-		return len(p.User) > 0
-	case PropMaximumPacketSize:
-		return p.MaximumPacketSize != 0
-	case PropWildcardSubAvailable:
-		return p.WildcardSubAvailable != 0
-	case PropSubIDAvailable:
-		return p.SubIDAvailable != 0
-	case PropSharedSubAvailable:
-		return p.SharedSubAvailable != 0
-	}
-	return false
-}
+func (p *Properties) Has(id PropertyID) bool { return p.presentSet().Has(id) }
 
 // Empty reports whether no property would be encoded.
 func (p *Properties) Empty() bool { return p.presentSet() == 0 }
