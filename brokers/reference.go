@@ -11,6 +11,7 @@ import (
 
 	"github.com/mqttspec/mqttspec/reference/broker"
 	"github.com/mqttspec/mqttspec/reference/broker/auth"
+	"github.com/mqttspec/mqttspec/reference/broker/auth/scram"
 	"github.com/mqttspec/mqttspec/reference/broker/certgen"
 	"github.com/mqttspec/mqttspec/reference/broker/listener"
 )
@@ -25,8 +26,9 @@ type ReferenceOptions struct {
 
 // StartReference runs the reference broker in this process on loopback
 // ports: an open broker for most specs, and a secured one for the
-// authentication specs (password file users, an ACL, a TLS listener that
-// takes client certificates, and a listener that admits only 127.0.0.1).
+// authentication specs (password file users, an ACL, SCRAM-SHA-256 enhanced
+// authentication for 5.0, a TLS listener that takes client certificates,
+// and a listener that admits only 127.0.0.1).
 func StartReference(ctx context.Context, opts ReferenceOptions) (*Target, error) {
 	logs := newRingLog(256 << 10)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: opts.LogLevel}))
@@ -83,6 +85,17 @@ var (
 	refOther = Credential{Username: "bob", Password: "battery staple"}
 )
 
+// refWriter and writerACL exist on the reference target only: a user who
+// may write where alice may not, for the specs that check what alice
+// receives (DeniedTopic, ReadOnlyTopic).
+var refWriter = Credential{Username: "carol", Password: "staple battery horse"}
+
+const writerACL = `
+user carol
+topic readwrite mqttspec/acl/#
+topic readwrite mqttspec/acl-readonly
+`
+
 type secured struct {
 	setup *AuthSetup
 	close func(context.Context) error
@@ -90,8 +103,10 @@ type secured struct {
 
 func startSecured(logger *slog.Logger) (*secured, error) {
 	var lines []string
-	for _, u := range []Credential{refUser, refOther} {
-		h, err := auth.HashPassword([]byte(u.Password), auth.SchemePBKDF2)
+	// SCRAM-SHA-256 entries serve both a plain CONNECT password and MQTT 5
+	// enhanced authentication (SCRAMAuth below).
+	for _, u := range []Credential{refUser, refOther, refWriter} {
+		h, err := auth.HashPassword([]byte(u.Password), auth.SchemeSCRAM)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +116,7 @@ func startSecured(logger *slog.Logger) (*secured, error) {
 	if err != nil {
 		return nil, err
 	}
-	acl, err := auth.ParseACL(strings.NewReader(referenceACL))
+	acl, err := auth.ParseACL(strings.NewReader(referenceACL + writerACL))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +124,8 @@ func startSecured(logger *slog.Logger) (*secured, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := broker.New(broker.Config{Authenticator: pw, Authorizer: acl, Logger: logger})
+	b := broker.New(broker.Config{Authenticator: pw, Authorizer: acl, Logger: logger,
+		EnhancedAuth: []broker.EnhancedAuth{broker.SCRAMAuth(pw.SCRAM, nil)}})
 	var lns []net.Listener
 	closeAll := func(ctx context.Context) error {
 		for _, ln := range lns {
@@ -149,9 +165,10 @@ func startSecured(logger *slog.Logger) (*secured, error) {
 	}
 	setup := &AuthSetup{
 		Endpoint: Endpoint{URL: "tcp://" + plain.Addr().String()},
-		Users:    []Credential{refUser, refOther},
+		Users:    []Credential{refUser, refOther, refWriter},
 		ACL: &ACLSetup{User: refUser, Prefix: "mqttspec/acl/", DeniedTopic: "mqttspec/acl/denied",
-			ReadOnlyTopic: "mqttspec/acl-readonly"},
+			ReadOnlyTopic: "mqttspec/acl-readonly", Writer: &refWriter},
+		EnhancedAuth:       []string{scram.Mechanism},
 		CertEndpoint:       &Endpoint{URL: "ssl://" + tlsLn.Addr().String(), TLS: certs.CA.ClientConfig("127.0.0.1", certs.Clients[refUser.Username])},
 		CertUser:           refUser.Username,
 		NoCertTLS:          certs.CA.ClientConfig("127.0.0.1"),

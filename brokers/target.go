@@ -81,6 +81,10 @@ type AuthSetup struct {
 	// (loopback addresses the specs bind to).
 	RestrictedEndpoint          *Endpoint
 	AllowedSource, DeniedSource string
+	// EnhancedAuth lists the MQTT 5 enhanced authentication methods
+	// (5.0 section 4.12) Endpoint offers to every user in Users; the specs
+	// speak "SCRAM-SHA-256" (RFC 7677). Empty: password login only.
+	EnhancedAuth []string
 }
 
 // Credential is a user name and password.
@@ -96,6 +100,11 @@ type ACLSetup struct {
 	DeniedTopic string
 	// ReadOnlyTopic may be read but not written.
 	ReadOnlyTopic string
+	// Writer, when set, is a user (one of Users) who may read and write
+	// every topic under Prefix, DeniedTopic and ReadOnlyTopic included: the
+	// specs use it to put messages where User may not, and to see whether
+	// User's refused messages got through.
+	Writer *Credential
 }
 
 // Alive checks that the target still answers: a TCP connection and a

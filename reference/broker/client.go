@@ -30,7 +30,7 @@ type client struct {
 	maxOut    int               // the client's Maximum Packet Size (5.0); 0: protocol limit
 	aliases   map[uint16]string // inbound topic aliases (5.0)
 	// sessionExpiryZero records that CONNECT asked for expiry 0; DISCONNECT
-	// may then not raise it [MQTT-3.14.2-2].
+	// may then not raise it (a Protocol Error stated without an ID, 3.14.2.2.2).
 	sessionExpiryZero bool
 	certIdentity      string           // client certificate CN, with use_identity_as_username
 	authMethod        string           // enhanced authentication method of CONNECT
@@ -602,7 +602,7 @@ func (c *client) onUnsubscribe(p *packet.Unsubscribe) {
 func (c *client) onDisconnect(p *packet.Disconnect) {
 	if c.v == packet.V5 && p.Properties.Has(packet.PropSessionExpiry) {
 		if c.sessionExpiryZero && p.Properties.SessionExpiry != 0 {
-			c.kick(packet.ProtocolError) // [MQTT-3.14.2-2]
+			c.kick(packet.ProtocolError) // 5.0 section 3.14.2.2.2
 			return
 		}
 		c.s.mu.Lock()

@@ -113,8 +113,10 @@ func (c *client) reauth(a *packet.Auth) bool {
 	}
 	if err != nil {
 		// Failed re-authentication closes the connection [MQTT-4.12.1-2].
+		// DISCONNECT has no 0x86, so every refusal is 0x87 here
+		// [MQTT-3.14.2-1].
 		c.reauthConv = nil
-		c.kick(refusalCode(err))
+		c.kick(packet.NotAuthorized)
 		return false
 	}
 	code := packet.ContinueAuthentication

@@ -1050,18 +1050,18 @@ func codecBadCases() []codecBad {
 	)
 
 	// Topic names: wildcards and emptiness.
-	cs = append(cs, ctOn("publish/topic-plus", "MQTT-3.3.2-2", "MQTT-3.3.2-2", "3.3.2.1", "3.3.2.1", TopicNameInvalid,
+	cs = append(cs, ctOn("publish/topic-plus", "MQTT-3.3.2-2", "MQTT-3.3.2-2", "3.3.2.1", "3.3.2.1", ProtocolError,
 		ctFrame(0x30, "0003 612f2b"), ctFrame(0x30, "0003 612f2b 00"))...)
-	cs = append(cs, ctOn("publish/topic-hash", "MQTT-3.3.2-2", "MQTT-3.3.2-2", "3.3.2.1", "3.3.2.1", TopicNameInvalid,
+	cs = append(cs, ctOn("publish/topic-hash", "MQTT-3.3.2-2", "MQTT-3.3.2-2", "3.3.2.1", "3.3.2.1", ProtocolError,
 		ctFrame(0x32, "0001 23 0001"), ctFrame(0x32, "0001 23 0001 00"))...)
-	cs = append(cs, ctOn("publish/topic-hash-with-alias", "", "MQTT-3.3.2-2", "", "3.3.2.1", TopicNameInvalid,
+	cs = append(cs, ctOn("publish/topic-hash-with-alias", "", "MQTT-3.3.2-2", "", "3.3.2.1", ProtocolError,
 		"", ctFrame(0x30, "0003 612f23 03 230001"))...)
 	cs = append(cs,
 		codecBad{"publish/empty-topic", V311, ctFrame(0x30, "0000 78"), "MQTT-4.7.3-1", "4.7.3", ctM},
 		codecBad{"publish/empty-topic", V31, ctFrame(0x30, "0000"), "MQTT-4.7.3-1", "4.7.3", ctM},
 		codecBad{"publish/empty-topic-without-alias", V5, ctFrame(0x30, "0000 00 78"), "MQTT-4.7.3-1", "3.3.2.1", ctP},
 		codecBad{"publish/empty-topic-other-property", V5, ctFrame(0x30, "0000 02 0101"), "MQTT-4.7.3-1", "3.3.2.1", ctP},
-		codecBad{"connect/will-topic-wildcard", V311, ctFrame(0x10, ctMQTT+" 04 06 003c 0001 63 0001 23 0000"), "MQTT-3.3.2-2", "3.3.2.1", TopicNameInvalid},
+		codecBad{"connect/will-topic-wildcard", V311, ctFrame(0x10, ctMQTT+" 04 06 003c 0001 63 0001 23 0000"), "MQTT-3.3.2-2", "3.3.2.1", ProtocolError},
 		codecBad{"connect/will-topic-empty", V311, ctFrame(0x10, ctMQTT+" 04 06 003c 0001 63 0000 0000"), "MQTT-4.7.3-1", "4.7.3", ctM},
 	)
 
@@ -1163,8 +1163,8 @@ func codecBadCases() []codecBad {
 		codecBad{"publish/unknown-property-two-byte-id", V5, ctFrame(0x30, "0001 61 03 800100"), "", "2.2.2.2", ctM},
 		codecBad{"connack/unknown-property-0x30", V5, ctFrame(0x20, "00 00 02 3000"), "", "2.2.2.2", ctM},
 
-		codecBad{"publish/topic-alias-0", V5, ctFrame(0x30, "0001 61 03 230000"), "MQTT-3.3.2-8", "3.3.2.3.4", ctP},
-		codecBad{"publish/topic-alias-0-empty-topic", V5, ctFrame(0x30, "0000 03 230000"), "MQTT-3.3.2-8", "3.3.2.3.4", ctP},
+		codecBad{"publish/topic-alias-0", V5, ctFrame(0x30, "0001 61 03 230000"), "MQTT-3.3.2-8", "3.3.2.3.4", TopicAliasInvalid},
+		codecBad{"publish/topic-alias-0-empty-topic", V5, ctFrame(0x30, "0000 03 230000"), "MQTT-3.3.2-8", "3.3.2.3.4", TopicAliasInvalid},
 		codecBad{"publish/subscription-id-0", V5, ctFrame(0x30, "0001 61 02 0b00"), "", "3.8.2.1.2", ctP},
 		codecBad{"subscribe/subscription-id-0", V5, ctFrame(0x82, "0001 02 0b00 0001 61 00"), "", "3.8.2.1.2", ctP},
 		codecBad{"publish/payload-format-2", V5, ctFrame(0x30, "0001 61 02 0102"), "", "3.3.2.3", ctP},

@@ -243,7 +243,11 @@ type Reader struct {
 	// time (no allocation per packet); a packet is then valid only until the
 	// next call.
 	Reuse bool
+	// KeepRaw keeps the exact bytes of the last packet read (LastRaw), for
+	// wire traces that must show what arrived, not a re-encoding.
+	KeepRaw bool
 
+	raw []byte
 	br  *bufio.Reader
 	buf []byte
 	dec Decoder
@@ -264,6 +268,11 @@ func NewReaderSize(r io.Reader, opts DecodeOptions, size int) *Reader {
 	return &Reader{Options: opts, br: bufio.NewReaderSize(r, size)}
 }
 
+// LastRaw returns the bytes of the last packet read, when KeepRaw is set.
+// They are valid until the next ReadPacket. A packet refused for its header
+// or body leaves what was read of it.
+func (r *Reader) LastRaw() []byte { return r.raw }
+
 // Buffered is the number of bytes read from the stream and not yet decoded:
 // zero means the next ReadPacket will wait for the network, a good moment
 // for a caller to flush what it has to write.
@@ -275,9 +284,13 @@ const chunk = 64 << 10
 // ReadPacket reads the next packet. At a clean end of stream between packets
 // it returns io.EOF; inside a packet io.ErrUnexpectedEOF (wrapped).
 func (r *Reader) ReadPacket() (Packet, error) {
+	r.raw = r.raw[:0]
 	first, err := r.br.ReadByte()
 	if err != nil {
 		return nil, err
+	}
+	if r.KeepRaw {
+		r.raw = append(r.raw, first)
 	}
 	v := r.Options.version()
 	t, flags, e := checkFirstByte(first, v)
@@ -295,6 +308,9 @@ func (r *Reader) ReadPacket() (Packet, error) {
 			return nil, unexpected(err, t)
 		}
 		lenBytes[i] = c
+		if r.KeepRaw {
+			r.raw = append(r.raw, c)
+		}
 		if c&0x80 == 0 {
 			n, used, res := readVarInt(lenBytes[:i+1])
 			if res != varIntOK {
@@ -310,6 +326,9 @@ func (r *Reader) ReadPacket() (Packet, error) {
 	body, err := r.readBody(h.RemainingLength)
 	if err != nil {
 		return nil, unexpected(err, t)
+	}
+	if r.KeepRaw {
+		r.raw = append(r.raw, body...)
 	}
 	var p Packet
 	if r.Reuse {

@@ -63,7 +63,7 @@ func fzCheckError(t *testing.T, data []byte, err error, via string) *Error {
 		t.Fatalf("%s: statement %q is not an MQTT statement ID", via, e.Statement)
 	}
 	switch e.Reason {
-	case MalformedPacket, ProtocolError, UnsupportedProtocolVersion, TopicFilterInvalid, TopicNameInvalid, PacketTooLarge:
+	case MalformedPacket, ProtocolError, UnsupportedProtocolVersion, TopicFilterInvalid, TopicNameInvalid, TopicAliasInvalid, PacketTooLarge:
 	default:
 		t.Fatalf("%s: unexpected reason %s in %v", via, e.Reason, e)
 	}

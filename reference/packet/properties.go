@@ -296,7 +296,8 @@ func decodeProperty(r *reader, id PropertyID, p *Properties) *Error {
 			p.TopicAliasMaximum = x
 		case PropTopicAlias:
 			if x == 0 {
-				return protocolErr("MQTT-3.3.2-8", "3.3.2.3.4", "Topic Alias must not be 0")
+				// 5.0 section 3.3.4 names 0x94 for an alias of 0.
+				return &Error{Statement: "MQTT-3.3.2-8", Section: "3.3.2.3.4", Reason: TopicAliasInvalid, Msg: "Topic Alias must not be 0"}
 			}
 			p.TopicAlias = x
 		}

@@ -81,7 +81,9 @@ func validateTopicName(topic []byte, v Version, allowEmpty bool) *Error {
 	}
 	for i, c := range topic {
 		if c == '+' || c == '#' {
-			return &Error{Statement: "MQTT-3.3.2-2", Section: "3.3.2.1", Reason: TopicNameInvalid,
+			// Not 0x90 Topic Name invalid, which is for well-formed names a
+			// receiver declines: a wildcard breaks the protocol itself.
+			return &Error{Statement: "MQTT-3.3.2-2", Section: "3.3.2.1", Reason: ProtocolError,
 				Msg: "topic name contains the wildcard " + quote(string(c)) + " at byte " + itoa(i)}
 		}
 	}

@@ -84,8 +84,8 @@ func checkTopicString(s string, v Version, what string, empty ReasonCode) *Error
 // [MQTT-3.3.2-2] (the general rule is MQTT-4.7.1-1 in 3.1.1 and MQTT-4.7.0-1
 // in 5.0).
 //
-// Encoding faults carry the reason Malformed Packet; an empty name or a
-// wildcard carries Topic Name invalid. The check is strict: in 5.0 a PUBLISH
+// Encoding faults carry the reason Malformed Packet, a wildcard Protocol
+// Error, and an empty name Topic Name invalid. The check is strict: in 5.0 a PUBLISH
 // may have a zero-length topic name when it carries a Topic Alias property
 // (5.0 section 3.3.2.3.4). That exception depends on the rest of the packet,
 // so the PUBLISH decoder handles it and calls ValidateTopicName only for a
@@ -95,7 +95,7 @@ func ValidateTopicName(name string, v Version) error {
 		return e
 	}
 	if i := strings.IndexAny(name, "+#"); i >= 0 {
-		return topicErr(TopicNameInvalid, "MQTT-3.3.2-2", sectionName,
+		return topicErr(ProtocolError, "MQTT-3.3.2-2", sectionName,
 			"topic name contains the wildcard character %q at byte %d; wildcards are allowed only in topic filters", name[i], i)
 	}
 	return nil

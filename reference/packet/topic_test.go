@@ -58,14 +58,14 @@ func TestValidateTopicName(t *testing.T) {
 		{in: "\xc0\xaf", versions: v3, stmt: "MQTT-1.5.3-1", reason: MalformedPacket},
 		{in: "K\xfcche", versions: []Version{V5}, stmt: "MQTT-1.5.4-1", reason: MalformedPacket},
 		// Wildcards [MQTT-3.3.2-2].
-		{in: "+", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "a/+", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "a/#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "a+b", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "sport/tennis#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "Long-Home/+/Temperatur", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
-		{in: "$SYS/#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: TopicNameInvalid},
+		{in: "+", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "a/+", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "a/#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "a+b", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "sport/tennis#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "Long-Home/+/Temperatur", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
+		{in: "$SYS/#", versions: allVersions, stmt: "MQTT-3.3.2-2", reason: ProtocolError},
 	}
 	runTopicCases(t, "ValidateTopicName", ValidateTopicName, cases)
 }

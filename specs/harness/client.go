@@ -84,6 +84,7 @@ func DialClient(v packet.Version, opts ...ClientOption) (*Client, error) {
 	}
 	tr.register(o.name)
 	c := &Client{Name: o.name, V: v, conn: conn, r: packet.NewReader(conn, packet.DecodeOptions{Version: v}), tr: tr}
+	c.r.KeepRaw = true // the trace shows the bytes that arrived, not a re-encoding
 	DeferCleanup(func() { c.Close() })
 	return c, nil
 }
@@ -134,11 +135,14 @@ func (c *Client) ReadWithin(d time.Duration) (packet.Packet, error) {
 	c.conn.SetReadDeadline(time.Now().Add(d))
 	p, err := c.r.ReadPacket()
 	if err != nil {
+		if perr := packet.AsError(err); perr != nil {
+			c.tr.add("recv", c.Name, append([]byte(nil), c.r.LastRaw()...), "malformed: "+perr.Error())
+			return nil, err
+		}
 		c.tr.add("note", c.Name, nil, "read: "+readError(err))
 		return nil, err
 	}
-	b, _ := packet.Encode(p, c.V)
-	c.tr.add("recv", c.Name, b, packet.Summary(p, c.V))
+	c.tr.add("recv", c.Name, append([]byte(nil), c.r.LastRaw()...), packet.Summary(p, c.V))
 	return p, nil
 }
 
@@ -322,6 +326,11 @@ func (c *Client) ExpectClosed() []packet.Packet {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			Failf("the broker closes the network connection", "the connection was still open after %v", Cfg().ReadTimeout)
+		}
+		if perr := packet.AsError(err); perr != nil {
+			// A broker that answers with a packet our codec refuses has
+			// broken a rule of its own: that is a finding, not a close.
+			Failf("well-formed packets from the broker", "a malformed packet: %v", perr)
 		}
 		return got
 	}
