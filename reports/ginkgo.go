@@ -145,6 +145,9 @@ func FromGinkgo(r types.Report, opts AdapterOptions) *Conformance {
 	var specs []keyed
 	for _, sr := range r.SpecReports {
 		switch {
+		case sr.LeafNodeType == types.NodeTypeIt && sr.State == types.SpecStateSkipped && sr.StartTime.IsZero():
+			// Not selected (label filter, focus): never started, so not a
+			// verdict of this run.
 		case sr.LeafNodeType == types.NodeTypeIt:
 			specs = append(specs, keyed{specFromIt(sr, opts.LevelOf), sr.LeafNodeLocation.FileName, sr.LeafNodeLocation.LineNumber})
 		case sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) && sr.State.Is(types.SpecStateFailureStates):

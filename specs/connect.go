@@ -1,6 +1,9 @@
 package specs
 
 import (
+	"fmt"
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/mqttspec/mqttspec/reference/packet"
@@ -150,9 +153,133 @@ var _ = Describe("CONNECT", func() {
 					}
 				}
 			})
+
+		It("accepts client identifiers of 1 to 23 ASCII letters and digits",
+			Statement(v, "MQTT-3.1.3-5"), func() {
+				Requirement("Every server accepts client identifiers of 1 to 23 bytes drawn from 0-9, a-z and A-Z.")
+				for _, id := range []string{"a", "Z9", "abcdefghijKLMNOPQRS0123"} {
+					// Unique enough within the run: these specs do not
+					// share sessions, and CleanStart discards any leftover.
+					c := NewClient(v)
+					if ca := c.ConnectExact(&packet.Connect{ClientID: id, CleanStart: true}); ca.ReasonCode != 0 {
+						Failf(fmt.Sprintf("client identifier %q accepted", id), "CONNACK %s", ca.ReasonCode)
+					}
+					c.Disconnect()
+				}
+			})
+
+		It("keys the session on the client identifier",
+			Statement(v, "MQTT-3.1.3-2"), func() {
+				Requirement("Session state belongs to a client identifier: resuming under the same identifier finds it, under another one does not.")
+				id := ClientID()
+				c, _ := PersistentClient(v, id)
+				c.Disconnect()
+				other := NewClient(v)
+				otherID := ClientID()
+				if ca := ConnectPersistent(other, otherID); ca.SessionPresent {
+					Failf("Session Present 0 for an identifier with no session", "Session Present 1")
+				}
+				DeferCleanup(func() { EndSession(v, otherID) })
+				Resume(v, id)
+			})
+
+		It("discards the stored session when a client connects clean",
+			Statement(v, S(v, "MQTT-3.1.4-3", "MQTT-3.1.4-4")), func() {
+				Requirement("After accepting a CONNECT the server applies its clean-start flag: a clean connection discards the session stored under that identifier, subscriptions included.")
+				id := ClientID()
+				topic := Topic("clean")
+				c, _ := PersistentClient(v, id)
+				c.MustSubscribe(topic, 1)
+				c.Disconnect()
+				clean := NewClient(v)
+				if ca := clean.Connect(&packet.Connect{ClientID: id, CleanStart: true}); ca.SessionPresent {
+					Failf("Session Present 0 on a clean connection", "Session Present 1")
+				}
+				// The old subscription must be gone: a message on its topic
+				// must not arrive before a marker on a fresh subscription.
+				marker := Topic("marker")
+				clean.MustSubscribe(marker, 1)
+				pub := Connected(v, Named("publisher"))
+				pub.Publish(topic, []byte("for the discarded subscription"), 1, false)
+				pub.Publish(marker, []byte("marker"), 1, false)
+				if got := clean.Receive(); string(got.Topic) != marker {
+					Failf("only the marker (the old subscription discarded)", "a message on %q", got.Topic)
+				}
+			})
+
+		It("does not treat a CONNECT with another protocol name as MQTT",
+			Statement(v, "MQTT-3.1.2-1"), func() {
+				Requirement("A CONNECT whose protocol name is not MQTT is not processed as MQTT: the server closes the connection or answers as another protocol, never with a successful CONNACK.")
+				c := NewClient(packet.V311)
+				b, _ := packet.Encode(&packet.Connect{ProtocolVersion: v, ClientID: ClientID(), CleanStart: true}, v)
+				copy(b[4:8], "MQTX") // the protocol name follows its two-byte length
+				c.SendRaw(b)
+				for _, p := range c.ExpectClosed() {
+					if ca, ok := p.(*packet.Connack); ok && ca.ReasonCode == 0 {
+						Failf("no successful CONNACK", "CONNACK 0x00: the CONNECT was processed as MQTT")
+					}
+				}
+			})
+
+		It("closes the connection when it refuses a client identifier",
+			Statement(v, S(v, "MQTT-3.1.3-9", "MQTT-3.1.3-8")), func() {
+				Requirement("A server that refuses a client identifier answers with the identifier-rejected code (3.1.1 0x02; 5.0 0x85 if it answers) and closes the connection.")
+				// Which identifiers a server refuses is its policy; a
+				// 65535-byte identifier is the likeliest to be refused.
+				c := NewClient(v)
+				id := strings.Repeat("x", 65535)
+				c.Send(&packet.Connect{ProtocolVersion: v, ClientID: id, CleanStart: true})
+				p, err := c.Read()
+				if err != nil {
+					Note("the server closed the connection without CONNACK for a 65535-byte client identifier")
+					return
+				}
+				ca, ok := p.(*packet.Connack)
+				if !ok {
+					Failf("CONNACK", "%s", packet.Summary(p, v))
+				}
+				if ca.ReasonCode == 0 {
+					Note("the server accepts a 65535-byte client identifier; nothing to check")
+					return
+				}
+				want := S(v, "0x02", "0x85")
+				if (v == packet.V5 && ca.ReasonCode != packet.ClientIdentifierNotValid) || (v != packet.V5 && ca.ReasonCode != packet.ConnRefusedIdentifierRejected) {
+					Note("the refusal uses %s rather than %s", ca.ReasonCode, want)
+				}
+				c.ExpectClosed()
+			})
 	})
 
 	Only(packet.V311, func() {
+		It("sends Session Present 0 for CleanSession 0 without a stored session",
+			Statement(packet.V311, "MQTT-3.2.2-3"), func() {
+				Requirement("Accepting CleanSession 0 for an identifier it holds no state for, the server answers Session Present 0.")
+				id := ClientID()
+				c := NewClient(packet.V311)
+				if ca := ConnectPersistent(c, id); ca.SessionPresent {
+					Failf("Session Present 0", "Session Present 1 for an identifier never used before")
+				}
+				DeferCleanup(func() { EndSession(packet.V311, id) })
+			})
+
+		It("gives clients with an empty identifier distinct sessions",
+			Statement(packet.V311, "MQTT-3.1.3-6"), func() {
+				Requirement("A server that allows a zero-byte client identifier with CleanSession 1 gives each such client a unique identifier, so two of them do not take over each other.")
+				first := NewClient(packet.V311)
+				if ca := first.ConnectExact(&packet.Connect{CleanStart: true}); ca.ReasonCode != 0 {
+					Note("the server refuses empty client identifiers (%s), which 3.1.1 allows", ca.ReasonCode)
+					return
+				}
+				second := NewClient(packet.V311)
+				if ca := second.ConnectExact(&packet.Connect{CleanStart: true}); ca.ReasonCode != 0 {
+					Failf("the second empty-identifier client accepted as well", "CONNACK %s", ca.ReasonCode)
+				}
+				// Both connections must still be open: a takeover would
+				// have closed the first.
+				first.Ping()
+				second.Ping()
+			})
+
 		It("refuses an empty client identifier with CleanSession 0 (CONNACK 0x02)",
 			Statement(packet.V311, "MQTT-3.1.3-8"), func() {
 				Requirement("A zero-byte client identifier needs CleanSession 1; otherwise CONNACK 0x02 and close.")
