@@ -88,6 +88,11 @@ const (
 	EntryTrace       = "mqttspec.trace"
 	EntryLogs        = "mqttspec.logs"
 	EntryNote        = "mqttspec.note"
+	// EntryShould marks a failure as breaking only a recommendation (a
+	// SHOULD the specification states inside a MUST statement, such as the
+	// reason code of a DISCONNECT that precedes a required close): the
+	// failing spec becomes non-strict.
+	EntryShould = "mqttspec.should"
 
 	// SkipUnsupported starts the Skip message of a spec whose feature the
 	// target lacks: Skip(SkipUnsupported + " shared subscriptions (CONNACK)").
@@ -231,7 +236,7 @@ func specFromIt(sr types.SpecReport, levelOf func(version, id string) string) Sp
 		}
 	}
 	sp.ID = specID(sp.MQTTVersion, sr.ContainerHierarchyTexts, sr.LeafNodeText)
-	applyEntries(&sp, sr.ReportEntries)
+	shouldOnly := applyEntries(&sp, sr.ReportEntries)
 
 	switch {
 	case sr.State.Is(types.SpecStatePassed):
@@ -261,6 +266,9 @@ func specFromIt(sr types.SpecReport, levelOf func(version, id string) string) Sp
 	}
 
 	applyLevels(&sp, levelOf)
+	if shouldOnly && sp.Verdict == VerdictFail {
+		sp.Verdict = VerdictNonStrict
+	}
 	return sp
 }
 
@@ -381,7 +389,7 @@ func failureMessage(sr types.SpecReport) string {
 	return msg
 }
 
-func applyEntries(sp *Spec, entries types.ReportEntries) {
+func applyEntries(sp *Spec, entries types.ReportEntries) (shouldOnly bool) {
 	join := func(dst *string, s string) {
 		if *dst == "" {
 			*dst = s
@@ -399,6 +407,8 @@ func applyEntries(sp *Spec, entries types.ReportEntries) {
 			join(&sp.Observed, entryText(e.Value))
 		case EntryLogs:
 			join(&sp.Logs, entryText(e.Value))
+		case EntryShould:
+			shouldOnly = true
 		case EntryNote:
 			if s := entryText(e.Value); s != "" {
 				sp.Notes = append(sp.Notes, s)
@@ -417,6 +427,7 @@ func applyEntries(sp *Spec, entries types.ReportEntries) {
 		}
 	}
 	slices.SortStableFunc(sp.Trace, func(a, b TraceEntry) int { return a.At.Compare(b.At) })
+	return shouldOnly
 }
 
 // entryText is the text of a report entry's value. In-process the raw value is

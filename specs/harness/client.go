@@ -360,6 +360,17 @@ func Failf(expected, observedFormat string, args ...any) {
 	Fail(fmt.Sprintf("expected %s; observed %s", expected, observed))
 }
 
+// FailShould fails the spec for breaking a recommendation only: what the
+// server did is allowed but not what the specification recommends (e.g.
+// the reason code of a DISCONNECT before a required close, which 5.0
+// section 4.13.1 asks for with SHOULD). The verdict is non-strict: it fails
+// the run only with --strict.
+func FailShould(expected, observedFormat string, args ...any) {
+	GinkgoHelper()
+	AddReportEntry(reports.EntryShould, expected, quiet)
+	Failf(expected, observedFormat, args...)
+}
+
 var packetIDs = newIDs()
 
 type ids struct{ n chan uint16 }

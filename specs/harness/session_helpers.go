@@ -202,8 +202,16 @@ func (c *Client) DisconnectAndWait(d *packet.Disconnect) bool {
 // open after the read timeout.
 func (c *Client) ClosedAfter() (got []packet.Packet, err error) {
 	GinkgoHelper()
+	return c.ClosedWithin(Cfg().ReadTimeout)
+}
+
+// ClosedWithin is ClosedAfter with its own bound, for closes a protocol
+// timer causes (the bound then includes the timer).
+func (c *Client) ClosedWithin(d time.Duration) (got []packet.Packet, err error) {
+	GinkgoHelper()
+	deadline := time.Now().Add(d)
 	for {
-		p, err := c.Read()
+		p, err := c.ReadWithin(time.Until(deadline))
 		if err == nil {
 			got = append(got, p)
 			continue
@@ -211,7 +219,7 @@ func (c *Client) ClosedAfter() (got []packet.Packet, err error) {
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
-			Failf("the broker closes the network connection", "the connection was still open after %v", Cfg().ReadTimeout)
+			Failf("the broker closes the network connection", "the connection was still open after %v", d)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 			return got, nil
 		case packet.AsError(err) != nil:
