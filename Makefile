@@ -67,5 +67,14 @@ fuzz: ## run each native fuzz target for FUZZTIME (default 20s)
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 	done
 
+.PHONY: images
+images: ## build the broker images locally (no registry needed)
+	brokers/images/build.sh $(IMAGES)
+
 clean: ## remove build output
 	rm -rf bin
+
+.PHONY: results
+results: build ## re-run the suite against the known brokers and rewrite docs/results/*.json (notes kept)
+	mkdir -p out
+	bin/mqttspec run --broker mosquitto-local --write-expect docs/results/mosquitto-2.0.11.json --json-report out/mosquitto.json --html-report out/mosquitto.html || true
