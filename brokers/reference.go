@@ -85,9 +85,8 @@ var (
 	refOther = Credential{Username: "bob", Password: "battery staple"}
 )
 
-// refWriter and writerACL exist on the reference target only: a user who
-// may write where alice may not, for the specs that check what alice
-// receives (DeniedTopic, ReadOnlyTopic).
+// refWriter and writerACL: a user who may write where alice may not, for
+// the specs that check what alice receives (DeniedTopic, ReadOnlyTopic).
 var refWriter = Credential{Username: "carol", Password: "staple battery horse"}
 
 const writerACL = `

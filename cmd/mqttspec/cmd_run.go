@@ -42,7 +42,7 @@ func newRunCmd() *cobra.Command {
 		strict, verbose           bool
 		htmlOut, jsonOut, junit   string
 		timeout                   time.Duration
-		brokerName                string
+		brokerName, targetFile    string
 		expectFile, writeExpect   string
 	)
 	cmd := &cobra.Command{
@@ -62,11 +62,21 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 				return usageErrorf("--mqtt: %v", err)
 			}
 			ctx := cmd.Context()
-			if target != "" && brokerName != "" {
-				return usageErrorf("--target and --broker exclude each other")
+			if n := countSet(target, brokerName, targetFile); n > 1 {
+				return usageErrorf("--target, --target-file and --broker exclude each other")
 			}
 			var tg *brokers.Target
 			switch {
+			case targetFile != "":
+				if tg, err = brokers.LoadTargetFile(targetFile); err != nil {
+					return usageErrorf("%v", err)
+				}
+				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = tg.Alive(pctx)
+				cancel()
+				if err != nil {
+					return fmt.Errorf("target %s does not answer a CONNECT: %w", tg.Endpoint.URL, err)
+				}
 			case target != "":
 				tlsConf, err := clientTLS(cafile, cert, key)
 				if err != nil {
@@ -130,6 +140,7 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 	f.StringVar(&jsonOut, "json-report", "", "write the JSON results to this file")
 	f.StringVar(&junit, "junit-report", "", "write JUnit XML to this file")
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "bound for the whole run")
+	f.StringVar(&targetFile, "target-file", "", "YAML file describing a running broker: URL, capabilities, users, ACL topics and client certificate for the auth specs (see brokers/targetfile.go)")
 	f.StringVar(&brokerName, "broker", "", "broker to start and test: reference (default, in-process), mosquitto-local (Debian's mosquitto as a local process)")
 	f.StringVar(&expectFile, "expect", "", "expected-verdicts file: exit 1 only when a verdict differs from it")
 	f.StringVar(&writeExpect, "write-expect", "", "write this run's verdicts as an expected-verdicts file (keeps existing notes)")
@@ -286,4 +297,14 @@ func checkExpectations(cmd *cobra.Command, res *reports.Conformance, path string
 		fmt.Fprintf(cmd.OutOrStdout(), "  %s\n", c)
 	}
 	return fmt.Errorf("%d verdicts differ from the expected ones in %s", len(changes), path)
+}
+
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
