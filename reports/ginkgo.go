@@ -107,6 +107,9 @@ const (
 
 // AdapterOptions carries what a Ginkgo report does not know.
 type AdapterOptions struct {
+	// LabelFilter is the run's Ginkgo label filter: specs it excluded are
+	// left out of the report rather than listed as skipped.
+	LabelFilter  string
 	Tool         ToolInfo
 	Target       TargetInfo
 	Capabilities map[string]any
@@ -148,11 +151,16 @@ func FromGinkgo(r types.Report, opts AdapterOptions) *Conformance {
 		line int
 	}
 	var specs []keyed
+	var selected func([]string) bool
+	if opts.LabelFilter != "" {
+		if f, err := types.ParseLabelFilter(opts.LabelFilter); err == nil {
+			selected = f
+		}
+	}
 	for _, sr := range r.SpecReports {
 		switch {
-		case sr.LeafNodeType == types.NodeTypeIt && sr.State == types.SpecStateSkipped && sr.StartTime.IsZero():
-			// Not selected (label filter, focus): never started, so not a
-			// verdict of this run.
+		case sr.LeafNodeType == types.NodeTypeIt && sr.State == types.SpecStateSkipped && sr.NumAttempts == 0 && selected != nil && !selected(sr.Labels()):
+			// Outside the run's label filter: not a verdict of this run.
 		case sr.LeafNodeType == types.NodeTypeIt:
 			specs = append(specs, keyed{specFromIt(sr, opts.LevelOf), sr.LeafNodeLocation.FileName, sr.LeafNodeLocation.LineNumber})
 		case sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) && sr.State.Is(types.SpecStateFailureStates):

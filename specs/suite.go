@@ -93,7 +93,7 @@ func Run(ctx context.Context, opts Options) (*reports.Conformance, error) {
 // statement levels from the catalogue.
 func Convert(r types.Report, opts Options, start time.Time) *reports.Conformance {
 	cat := catalogue.MustLoad()
-	c := reports.FromGinkgo(r, reports.AdapterOptions{LevelOf: func(version, id string) string {
+	c := reports.FromGinkgo(r, reports.AdapterOptions{LabelFilter: opts.LabelFilter, LevelOf: func(version, id string) string {
 		if s, ok := cat.Lookup(version, id); ok {
 			return string(s.Level)
 		}
