@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/mqttspec/mqttspec/reference/broker/listener"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -132,8 +135,8 @@ func (t *Target) Close(ctx context.Context) error {
 	return t.close(ctx)
 }
 
-// Dial opens a network connection to an endpoint (TCP or TLS; WebSocket
-// endpoints are dialled by the harness, which speaks the subprotocol).
+// Dial opens a network connection to an endpoint: TCP, TLS, or MQTT over
+// WebSocket (ws://, wss://).
 func Dial(ctx context.Context, e Endpoint, local net.Addr) (net.Conn, error) {
 	u, err := url.Parse(e.URL)
 	if err != nil {
@@ -146,8 +149,25 @@ func Dial(ctx context.Context, e Endpoint, local net.Addr) (net.Conn, error) {
 	case "ssl", "tls", "mqtts":
 		td := &tls.Dialer{NetDialer: d, Config: e.TLS}
 		return td.DialContext(ctx, "tcp", u.Host)
+	case "ws", "wss":
+		// MQTT over WebSocket: subprotocol "mqtt" (MQTT-6.0.0-3/-4), binary
+		// messages read as one stream.
+		wd := &websocket.Dialer{Subprotocols: []string{"mqtt"}, TLSClientConfig: e.TLS, HandshakeTimeout: 5 * time.Second,
+			NetDialContext: d.DialContext}
+		ws, resp, err := wd.DialContext(ctx, e.URL, nil)
+		if err != nil {
+			if resp != nil {
+				return nil, fmt.Errorf("websocket %s: HTTP %s: %w", e.URL, resp.Status, err)
+			}
+			return nil, fmt.Errorf("websocket %s: %w", e.URL, err)
+		}
+		if ws.Subprotocol() != "mqtt" {
+			ws.Close()
+			return nil, fmt.Errorf("websocket %s: the server did not select the mqtt subprotocol", e.URL)
+		}
+		return listener.WebSocketConn(ws), nil
 	}
-	return nil, fmt.Errorf("endpoint %q: scheme %q cannot be dialled directly (want tcp:// or ssl://)", e.URL, u.Scheme)
+	return nil, fmt.Errorf("endpoint %q: unknown scheme %q (want tcp, ssl, ws or wss)", e.URL, u.Scheme)
 }
 
 // Probe connects, sends a 3.1.1 CONNECT and waits for CONNACK.
