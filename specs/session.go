@@ -126,21 +126,7 @@ var _ = Describe("Sessions", func() {
 		It("does not keep a clean session once its connection ends",
 			Statement(v, "MQTT-3.1.2-6"), func() {
 				Requirement("A CleanSession 1 session lasts only as long as its connection: a later CleanSession 0 connection finds no session, subscription or queued message.")
-				id, topic := ClientID(), Topic("session")
-				ForgetSession(v, id)
-				c := NewClient(v, Named("clean"))
-				sessConnect(c, id, true, 0)
-				c.MustSubscribe(topic, 1)
-				c.DisconnectAndWait(nil)
-				pub := Connected(v, Named("publisher"))
-				pub.Publish(topic, []byte("for the ended session"), 1, false)
-				later := NewClient(v, Named("later"))
-				if ca := sessConnect(later, id, false, 0); ca.SessionPresent {
-					Failf("Session Present 0 (the clean session ended)", "Session Present 1")
-				}
-				later.MustSubscribe(topic, 1)
-				sentinel := Sentinel(v, topic)
-				later.ExpectSentinel(sentinel, "message kept for an ended clean session")
+				expectSessionEndsWithConnection(v, true)
 			})
 
 		It("keeps the session state while the connection is open",
@@ -176,21 +162,7 @@ var _ = Describe("Sessions", func() {
 		It("ends a session whose Session Expiry Interval is 0 when the connection closes",
 			Statement(v, "MQTT-4.1.0-2"), func() {
 				Requirement("Without a Session Expiry Interval (0) the session ends with its connection: a reconnection with Clean Start 0 finds nothing.")
-				id, topic := ClientID(), Topic("session")
-				ForgetSession(v, id)
-				c := NewClient(v, Named("first"))
-				sessConnect(c, id, false, 0)
-				c.MustSubscribe(topic, 1)
-				c.DisconnectAndWait(nil)
-				pub := Connected(v, Named("publisher"))
-				pub.Publish(topic, []byte("for the ended session"), 1, false)
-				later := NewClient(v, Named("later"))
-				if ca := sessConnect(later, id, false, 0); ca.SessionPresent {
-					Failf("Session Present 0 (the session ended with its connection)", "Session Present 1")
-				}
-				later.MustSubscribe(topic, 1)
-				sentinel := Sentinel(v, topic)
-				later.ExpectSentinel(sentinel, "message kept for an ended session")
+				expectSessionEndsWithConnection(v, false)
 			})
 
 		It("keeps a session with Session Expiry Interval 0xFFFFFFFF after the connection closes",
@@ -403,3 +375,27 @@ var _ = Describe("DISCONNECT", func() {
 			})
 	})
 })
+
+// expectSessionEndsWithConnection connects a session that must end with its
+// connection (3.1.1 CleanSession 1, or 5.0 Session Expiry Interval 0 with
+// clean false), subscribes, disconnects, publishes to the subscription and
+// checks that a later Clean Start 0 connection finds neither the session
+// nor the message.
+func expectSessionEndsWithConnection(v packet.Version, clean bool) {
+	GinkgoHelper()
+	id, topic := ClientID(), Topic("session")
+	ForgetSession(v, id)
+	c := NewClient(v, Named("first"))
+	sessConnect(c, id, clean, 0)
+	c.MustSubscribe(topic, 1)
+	c.DisconnectAndWait(nil)
+	pub := Connected(v, Named("publisher"))
+	pub.Publish(topic, []byte("for the ended session"), 1, false)
+	later := NewClient(v, Named("later"))
+	if ca := sessConnect(later, id, false, 0); ca.SessionPresent {
+		Failf("Session Present 0 (the session ended with its connection)", "Session Present 1")
+	}
+	later.MustSubscribe(topic, 1)
+	sentinel := Sentinel(v, topic)
+	later.ExpectSentinel(sentinel, "a message kept for a session that ended")
+}
