@@ -424,7 +424,7 @@ func (c *client) onPublish(p *packet.Publish) bool {
 		} else if t, ok := c.aliases[alias]; ok {
 			topic = t
 		} else {
-			c.kick(packet.ProtocolError) // an alias never set [MQTT-3.3.4-?]
+			c.kick(packet.ProtocolError) // an alias never set: a Protocol Error (5.0 section 3.3.2.3.4)
 			return false
 		}
 	}
@@ -544,7 +544,7 @@ func (c *client) onSubscribe(p *packet.Subscribe) {
 		ack.ReasonCodes[i] = code
 		// Retained messages: on every subscribe (0), only a new one (1),
 		// never (2) [MQTT-3.3.1-9..11]; never for shared subscriptions
-		// [MQTT-3.8.4-? 5.0 4.8.2].
+		// (5.0 section 4.8.2, stated without an ID).
 		if share == "" && !b.cfg.DisableRetain && (granted.RetainHandling == 0 || (granted.RetainHandling == 1 && !existed)) {
 			sendRetained = append(sendRetained, retainedSend{filter, granted.QoS, subID, granted.RetainAsPublished})
 		}
