@@ -71,6 +71,10 @@ fuzz: ## run each native fuzz target for FUZZTIME (default 20s)
 images: ## build the broker images locally (no registry needed)
 	brokers/images/build.sh $(IMAGES)
 
+.PHONY: test-containers
+test-containers: images ## start every built-in container profile (needs Docker and the local images)
+	$(GO) test -tags containers -count=1 ./brokers/
+
 clean: ## remove build output
 	rm -rf bin
 

@@ -36,6 +36,7 @@ type Target struct {
 	alive func(context.Context) error
 	logs  func(context.Context) (string, error)
 	close func(context.Context) error
+	ctl   *containerHandle // container targets: Stop, Start, Pause (container.go)
 }
 
 // Endpoint is one way to reach the broker.

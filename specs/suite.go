@@ -3,7 +3,9 @@ package specs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,7 +62,21 @@ func Run(ctx context.Context, opts Options) (*reports.Conformance, error) {
 	if opts.Target == nil && !opts.DryRun {
 		return nil, errors.New("specs: no target")
 	}
-	harness.Configure(harness.Config{Target: opts.Target, Versions: opts.Versions})
+	versions := opts.Versions
+	if opts.Target != nil && len(opts.Target.Capabilities.Versions) > 0 {
+		// A target that declares the versions it speaks is tested in those
+		// only: its 5.0 specs are not "failed" when it has no 5.0 at all.
+		if len(versions) == 0 {
+			versions = []packet.Version{packet.V311, packet.V5}
+		}
+		versions = slices.DeleteFunc(slices.Clone(versions), func(v packet.Version) bool {
+			return !slices.Contains(opts.Target.Capabilities.Versions, v)
+		})
+		if len(versions) == 0 {
+			return nil, fmt.Errorf("specs: the target speaks none of the requested MQTT versions (it declares %v)", opts.Target.Capabilities.Versions)
+		}
+	}
+	harness.Configure(harness.Config{Target: opts.Target, Versions: versions})
 	gomega.RegisterFailHandler(Fail)
 	suite, rep := GinkgoConfiguration()
 	suite.LabelFilter = opts.LabelFilter

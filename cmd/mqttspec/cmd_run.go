@@ -7,10 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/mqttspec/mqttspec/brokers"
 	"github.com/mqttspec/mqttspec/reference/packet"
@@ -92,13 +96,30 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 					return fmt.Errorf("target %s does not answer a CONNECT: %w", target, err)
 				}
 			default:
-				if tg, err = startBroker(ctx, brokerName); err != nil {
+				// An interrupt (or SIGTERM) stops what was started, a container
+				// above all, before the process ends.
+				sigCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+				defer stopSignals()
+				if tg, err = startBroker(sigCtx, brokerName); err != nil {
+					if sigCtx.Err() != nil {
+						return fmt.Errorf("interrupted while starting the broker: %w", err)
+					}
 					return err
 				}
-				defer func() {
-					sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				closeTarget := sync.OnceFunc(func() {
+					sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 					defer cancel()
-					tg.Close(sctx)
+					if err := tg.Close(sctx); err != nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "mqttspec: stopping %s: %v\n", tg.Name, err)
+					}
+				})
+				defer closeTarget()
+				go func() {
+					// On a signal, or (harmlessly) when the run ends: a second
+					// interrupt then ends the process the default way.
+					<-sigCtx.Done()
+					closeTarget()
+					stopSignals()
 				}()
 			}
 			res, err := specs.Run(ctx, specs.Options{Target: tg, Versions: versions, LabelFilter: labelFilter,
@@ -141,7 +162,7 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 	f.StringVar(&junit, "junit-report", "", "write JUnit XML to this file")
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "bound for the whole run")
 	f.StringVar(&targetFile, "target-file", "", "YAML file describing a running broker: URL, capabilities, users, ACL topics and client certificate for the auth specs (see brokers/targetfile.go)")
-	f.StringVar(&brokerName, "broker", "", "broker to start and test: reference (default, in-process), mosquitto-local (Debian's mosquitto as a local process)")
+	f.StringVar(&brokerName, "broker", "", "broker to start and test: reference (default, in-process), mosquitto-local (Debian's mosquitto as a local process), a container from a built-in profile (mosquitto, nats, rabbitmq, mochi, reference-container: images from make images) or from a profile .yaml file")
 	f.StringVar(&expectFile, "expect", "", "expected-verdicts file: exit 1 only when a verdict differs from it")
 	f.StringVar(&writeExpect, "write-expect", "", "write this run's verdicts as an expected-verdicts file (keeps existing notes)")
 	return cmd
@@ -257,7 +278,24 @@ func startBroker(ctx context.Context, name string) (*brokers.Target, error) {
 	case "mosquitto-local":
 		return brokers.StartMosquitto(ctx)
 	}
-	return nil, usageErrorf("--broker %q: known brokers are reference and mosquitto-local", name)
+	// Any other name is a built-in container profile, or a profile file.
+	// "reference" is the in-process broker; its container profile is
+	// reference-container here.
+	profile := name
+	if name == "reference-container" {
+		profile = "reference"
+	}
+	p, err := brokers.LoadProfile(profile)
+	if err != nil {
+		return nil, usageErrorf("--broker: %v (or reference, mosquitto-local)", err)
+	}
+	// testcontainers prints the Docker engine's details to stderr otherwise.
+	tclog.SetDefault(tclog.NewNoopLogger())
+	tg, err := brokers.StartContainer(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	return tg, nil
 }
 
 func writeExpectations(res *reports.Conformance, path string) error {
