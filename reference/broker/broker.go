@@ -46,7 +46,6 @@ type Broker struct {
 type stats struct {
 	connected, total         atomic.Int64
 	received, sent, dropped  atomic.Int64
-	bytesIn, bytesOut        atomic.Int64
 	publishedIn, deliveredTo atomic.Int64
 }
 
@@ -274,23 +273,12 @@ func (b *Broker) route(m *message) int {
 }
 
 func (b *Broker) allowedRead(s *session, topic string) bool {
+	// s.username is set at every connect, so it is the connected client's
+	// user name and, offline, the last one's.
 	s.mu.Lock()
-	c := s.c
+	user := s.username
 	s.mu.Unlock()
-	user := ""
-	if c != nil {
-		user = c.username
-	} else if u, ok := b.sessionUser(s); ok {
-		user = u
-	}
 	return b.cfg.Authorizer.Allowed(user, s.id, topic, AccessRead)
-}
-
-// sessionUser remembers the user of offline sessions for ACL checks.
-func (b *Broker) sessionUser(s *session) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.username, s.username != ""
 }
 
 // publish stores a retained message and routes it.

@@ -657,15 +657,9 @@ func (c *client) pushCtl(p packet.Packet) {
 	c.outMu.Unlock()
 }
 
-// signal makes sure a writer goroutine is draining the queue. The writer
-// exists only while there is something to write, so an idle connection costs
-// one goroutine (its reader), not two.
-func (c *client) signal() {
-	c.outMu.Lock()
-	c.startWriterLocked()
-	c.outMu.Unlock()
-}
-
+// startWriterLocked makes sure a writer goroutine is draining the queue;
+// c.outMu is held. The writer exists only while there is something to
+// write, so an idle connection costs one goroutine (its reader), not two.
 func (c *client) startWriterLocked() {
 	if c.writing || c.connClosed || (len(c.out) == 0 && !c.kicked) {
 		return

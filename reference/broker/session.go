@@ -198,9 +198,3 @@ func (s *session) resumeLocked() {
 	}
 	s.pumpLocked()
 }
-
-func (s *session) subscriptionCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.subs)
-}

@@ -1,14 +1,11 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/mqttspec/mqttspec/brokers"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -87,27 +84,7 @@ func Resume(v packet.Version, id string, opts ...ClientOption) *Client {
 // connection followed by DISCONNECT. It bypasses the spec's trace and
 // never fails, so it can run in DeferCleanup.
 func EndSession(v packet.Version, id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), Cfg().ReadTimeout)
-	defer cancel()
-	conn, err := brokers.Dial(ctx, Target().Endpoint, nil)
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	b, err := packet.Encode(&packet.Connect{ProtocolVersion: v, ClientID: id, CleanStart: true}, v)
-	if err != nil {
-		return
-	}
-	conn.SetDeadline(time.Now().Add(Cfg().ReadTimeout))
-	if _, err := conn.Write(b); err != nil {
-		return
-	}
-	r := packet.NewReader(conn, packet.DecodeOptions{Version: v})
-	if _, err := r.ReadPacket(); err != nil {
-		return
-	}
-	b, _ = packet.Encode(&packet.Disconnect{}, v)
-	conn.Write(b)
+	_ = rawSession(v, &packet.Connect{ClientID: id, CleanStart: true}, nil)
 }
 
 // SendPublishes sends the messages on topic at QoS qos back to back, without

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/mqttspec/mqttspec/brokers"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -194,36 +192,6 @@ func NextPacketID() uint16 { return nextPacketID() }
 // uses no harness client, so it may run inside DeferCleanup; it reports
 // what went wrong instead of failing the spec.
 func WipeRetained(v packet.Version, topic string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), Cfg().ReadTimeout)
-	defer cancel()
-	conn, err := brokers.Dial(ctx, Target().Endpoint, nil)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	dl, _ := ctx.Deadline()
-	conn.SetDeadline(dl)
-	r := packet.NewReader(conn, packet.DecodeOptions{Version: v})
-	send := func(p packet.Packet) error {
-		b, err := packet.Encode(p, v)
-		if err == nil {
-			_, err = conn.Write(b)
-		}
-		return err
-	}
-	if err := send(&packet.Connect{ProtocolVersion: v, ClientID: ClientID(), CleanStart: true}); err != nil {
-		return err
-	}
-	if p, err := r.ReadPacket(); err != nil {
-		return err
-	} else if ca, ok := p.(*packet.Connack); !ok || ca.ReasonCode != 0 {
-		return fmt.Errorf("cleanup connection refused: %s", packet.Summary(p, v))
-	}
-	if err := send(&packet.Publish{Topic: []byte(topic), QoS: 1, PacketID: 1, Retain: true}); err != nil {
-		return err
-	}
-	if _, err := r.ReadPacket(); err != nil {
-		return err
-	}
-	return send(&packet.Disconnect{})
+	return rawSession(v, &packet.Connect{ClientID: ClientID(), CleanStart: true},
+		[]packet.Packet{&packet.Publish{Topic: []byte(topic), QoS: 1, PacketID: 1, Retain: true}})
 }

@@ -33,7 +33,6 @@ var pki = sync.OnceValue(func() *certgen.Set {
 })
 
 func isSecure(kind string) bool { return kind == listener.KindTLS || kind == listener.KindWSS }
-func isWS(kind string) bool     { return kind == listener.KindWS || kind == listener.KindWSS }
 
 // config returns a loopback configuration for kind; secure kinds use the
 // shared server certificate and the given client certificate policy.
