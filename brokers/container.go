@@ -192,11 +192,11 @@ func findImage(ctx context.Context, cli *testcontainers.DockerClient, p *Profile
 		return img, version, nil
 	}
 	pull := candidates[len(candidates)-1]
-	what := "image " + candidates[0] + " is"
+	what := "image " + candidates[0]
 	if len(candidates) > 1 {
-		what = "neither image " + strings.Join(candidates, " nor ") + " is"
+		what = "neither image " + strings.Join(candidates, " nor ")
 	}
-	return "", "", fmt.Errorf("%w: %s on this machine: run make images (or docker pull %s where a registry is reachable; %s overrides the image)",
+	return "", "", fmt.Errorf("%w (%s): build it with make images (or docker pull %s where a registry is reachable; %s=image:tag picks another)",
 		ErrImageMissing, what, pull, p.ImageEnv())
 }
 
@@ -230,7 +230,7 @@ func (p *Profile) renderFiles() ([]testcontainers.ContainerFile, *AuthSetup, err
 		add(a.PasswordFile, []byte(ad.Passwords), 0o644)
 		add(a.ACLFile, []byte(ad.ACL), 0o644)
 		setup = &AuthSetup{
-			Users: users,
+			Users: users, EnhancedAuth: a.EnhancedAuth,
 			ACL: &ACLSetup{User: refUser, Prefix: "mqttspec/acl/", DeniedTopic: "mqttspec/acl/denied",
 				ReadOnlyTopic: "mqttspec/acl-readonly", Writer: &refWriter},
 		}
@@ -309,6 +309,17 @@ func (h *containerHandle) refresh(ctx context.Context) error {
 		return err
 	}
 	h.t.Endpoint = Endpoint{URL: "tcp://" + addr}
+	if _, ok := h.profile.Ports["ws"]; ok {
+		wsAddr, err := mapped("ws")
+		if err != nil {
+			return err
+		}
+		path := h.profile.WebSocketPath
+		if path == "" {
+			path = "/mqtt"
+		}
+		h.t.WebSocket = &Endpoint{URL: "ws://" + wsAddr + path}
+	}
 	if a := h.t.Auth; a != nil {
 		if addr, err = mapped(h.profile.Auth.Port); err != nil {
 			return err

@@ -33,6 +33,7 @@ import (
 //	command: [...]                          # optional: replaces the image's
 //	env: {KEY: value}
 //	ports: {mqtt: 1883, auth: 1884, mqtts: 8883, ws: 8080}  # container ports by name
+//	websocket_path: /mqtt                   # of the ws port (default /mqtt)
 //	files:                                  # Go templates, rendered at start
 //	  - path: /mosquitto/config/mosquitto.conf
 //	    template: "listener {{.Ports.mqtt}}\n..."   # or source: file.tmpl
@@ -44,6 +45,7 @@ import (
 //	  acl_file: /mosquitto/config/acl
 //	  tls_port: mqtts                       # optional: requires client certificates
 //	  tls_dir: /mosquitto/config/certs      # ca.crt, server.crt, server.key go here
+//	  enhanced_auth: [SCRAM-SHA-256]        # optional: needs scheme scram-sha-256
 //	wait: {port: mqtt, log: " running", timeout: 30s}
 //	capabilities: {versions: ["3.1.1", "5"], maximum_qos: 2, ...}   # as in target files
 //
@@ -51,18 +53,21 @@ import (
 // environment variable MQTTSPEC_IMAGE_<NAME> (NAME upper-cased, other
 // characters than letters and digits as '_'), e.g. MQTTSPEC_IMAGE_MOSQUITTO.
 type Profile struct {
-	Name         string            `yaml:"name"`
-	Description  string            `yaml:"description"`
-	Image        string            `yaml:"image"`
-	LocalImage   string            `yaml:"local_image"`
-	Entrypoint   []string          `yaml:"entrypoint"`
-	Command      []string          `yaml:"command"`
-	Env          map[string]string `yaml:"env"`
-	Ports        map[string]int    `yaml:"ports"`
-	Files        []ProfileFile     `yaml:"files"`
-	Auth         ProfileAuth       `yaml:"auth"`
-	Wait         ProfileWait       `yaml:"wait"`
-	Capabilities CapabilityFile    `yaml:"capabilities"`
+	Name        string            `yaml:"name"`
+	Description string            `yaml:"description"`
+	Image       string            `yaml:"image"`
+	LocalImage  string            `yaml:"local_image"`
+	Entrypoint  []string          `yaml:"entrypoint"`
+	Command     []string          `yaml:"command"`
+	Env         map[string]string `yaml:"env"`
+	Ports       map[string]int    `yaml:"ports"`
+	// WebSocketPath is the HTTP path of the "ws" port's MQTT-over-WebSocket
+	// listener (default /mqtt).
+	WebSocketPath string         `yaml:"websocket_path"`
+	Files         []ProfileFile  `yaml:"files"`
+	Auth          ProfileAuth    `yaml:"auth"`
+	Wait          ProfileWait    `yaml:"wait"`
+	Capabilities  CapabilityFile `yaml:"capabilities"`
 
 	// Source is where the profile came from: "built-in" or the file path.
 	Source string `yaml:"-"`
@@ -89,8 +94,14 @@ type ProfileAuth struct {
 	Port         string `yaml:"port"`          // name of that listener's port in ports
 	PasswordFile string `yaml:"password_file"` // container path
 	ACLFile      string `yaml:"acl_file"`      // container path
-	// Scheme of the password hashes: sha512-pbkdf2 (default) or sha512.
+	// Scheme of the password hashes: sha512-pbkdf2 (default) or sha512,
+	// which Mosquitto 2.0 reads, or scram-sha-256 (the reference broker's
+	// SCRAM-SHA-256 entries, which serve a CONNECT password too).
 	Scheme string `yaml:"scheme"`
+	// EnhancedAuth lists the MQTT 5 enhanced authentication methods the
+	// listener at Port offers every user; the launcher can set up only
+	// SCRAM-SHA-256, from scram-sha-256 password entries.
+	EnhancedAuth []string `yaml:"enhanced_auth"`
 	// TLSPort, when set, names a listener requiring client certificates;
 	// a CA, server certificate and key are generated for each run and
 	// copied to TLSDir.
@@ -243,9 +254,14 @@ func (p *Profile) validate() error {
 			}
 		}
 		switch a.Scheme {
-		case "", "sha512-pbkdf2", "sha512":
+		case "", "sha512-pbkdf2", "sha512", "scram-sha-256":
 		default:
-			return fmt.Errorf("auth.scheme %q: want sha512-pbkdf2 or sha512 (what Mosquitto 2.0 reads)", a.Scheme)
+			return fmt.Errorf("auth.scheme %q: want sha512-pbkdf2 or sha512 (what Mosquitto 2.0 reads), or scram-sha-256", a.Scheme)
+		}
+		for _, m := range a.EnhancedAuth {
+			if m != "SCRAM-SHA-256" || a.Scheme != "scram-sha-256" {
+				return fmt.Errorf("auth.enhanced_auth %q: the launcher sets up only SCRAM-SHA-256, with scheme scram-sha-256", m)
+			}
 		}
 	default:
 		return fmt.Errorf("auth.kind %q: want none or mosquitto-files", p.Auth.Kind)

@@ -53,6 +53,13 @@ func StartReference(ctx context.Context, opts ReferenceOptions) (*Target, error)
 		return fail(err)
 	}
 	go open.Serve(ln)
+	// The same broker over WebSocket, for the transport specs of section 6.
+	wsLn, err := listener.Listen(listener.Config{Name: "websocket", Kind: listener.KindWS, Address: "127.0.0.1:0",
+		WebSocketPath: "/mqtt", Logger: logger.With("listener", "websocket")})
+	if err != nil {
+		return fail(err)
+	}
+	go open.Serve(wsLn)
 
 	sec, err := startSecured(logger.With("broker", "secured"))
 	if err != nil {
@@ -65,6 +72,7 @@ func StartReference(ctx context.Context, opts ReferenceOptions) (*Target, error)
 	t := &Target{
 		Name: "reference (in-process)", Profile: "reference", BrokerVersion: broker.Version,
 		Endpoint:     Endpoint{URL: "tcp://" + ln.Addr().String()},
+		WebSocket:    &Endpoint{URL: "ws://" + wsLn.Addr().String() + "/mqtt"},
 		Capabilities: caps,
 		Auth:         sec.setup,
 		logs:         func(context.Context) (string, error) { return logs.String(), nil },

@@ -26,6 +26,10 @@ type Target struct {
 	BrokerVersion string
 	// Endpoint is where anonymous MQTT clients connect.
 	Endpoint Endpoint
+	// WebSocket, when set, is where anonymous clients reach the same broker
+	// over MQTT-over-WebSocket (ws:// or wss://); the specs of section 6
+	// (WebSocket transport) need it and are unsupported without it.
+	WebSocket *Endpoint
 	// Capabilities are what the target declares it supports; features it
 	// lacks make their specs "unsupported" instead of failed.
 	Capabilities Capabilities
@@ -211,5 +215,9 @@ func FromURL(raw string, tlsConfig *tls.Config) (*Target, error) {
 	default:
 		return nil, fmt.Errorf("target %q: unknown scheme %q (want tcp, ssl, ws or wss)", raw, u.Scheme)
 	}
-	return &Target{Name: raw, Profile: "address", Endpoint: Endpoint{URL: raw, TLS: tlsConfig}, Capabilities: FullCapabilities()}, nil
+	t := &Target{Name: raw, Profile: "address", Endpoint: Endpoint{URL: raw, TLS: tlsConfig}, Capabilities: FullCapabilities()}
+	if ws := strings.ToLower(u.Scheme); ws == "ws" || ws == "wss" {
+		t.WebSocket = &Endpoint{URL: raw, TLS: tlsConfig}
+	}
+	return t, nil
 }

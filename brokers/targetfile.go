@@ -21,6 +21,7 @@ import (
 //
 //	url: tcp://127.0.0.1:1883
 //	name: my broker 1.2
+//	websocket: ws://127.0.0.1:8080/mqtt  # the same broker over WebSocket (section 6 specs)
 //	capabilities: {maximum_qos: 2, retain: true, wildcards: true,
 //	               shared_subscriptions: true, subscription_identifiers: true}
 //	auth:
@@ -41,6 +42,7 @@ import (
 type TargetFile struct {
 	URL          string           `yaml:"url"`
 	Name         string           `yaml:"name"`
+	WebSocket    string           `yaml:"websocket"`
 	CAFile       string           `yaml:"ca"`
 	Capabilities *CapabilityFile  `yaml:"capabilities"`
 	Auth         *AuthFileSection `yaml:"auth"`
@@ -129,6 +131,13 @@ func ParseTargetFile(r io.Reader, dir string) (*Target, error) {
 		t.Name = tf.Name
 	}
 	t.Profile = "target-file"
+	if tf.WebSocket != "" {
+		ws, err := FromURL(tf.WebSocket, tlsConf)
+		if err != nil || ws.WebSocket == nil {
+			return nil, fmt.Errorf("websocket %q: want a ws:// or wss:// URL", tf.WebSocket)
+		}
+		t.WebSocket = ws.WebSocket
+	}
 	if c := tf.Capabilities; c != nil {
 		if err := applyCapabilities(&t.Capabilities, c); err != nil {
 			return nil, fmt.Errorf("capabilities: %w", err)

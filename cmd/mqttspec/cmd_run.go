@@ -287,7 +287,10 @@ func startBroker(ctx context.Context, name string) (*brokers.Target, error) {
 	}
 	p, err := brokers.LoadProfile(profile)
 	if err != nil {
-		return nil, usageErrorf("--broker: %v (or reference, mosquitto-local)", err)
+		if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") && !strings.Contains(name, "/") {
+			return nil, usageErrorf("--broker %q: unknown broker; one of %s, or a profile .yaml file", name, strings.Join(brokerNames(), ", "))
+		}
+		return nil, usageErrorf("--broker: %v", err)
 	}
 	// testcontainers prints the Docker engine's details to stderr otherwise.
 	tclog.SetDefault(tclog.NewNoopLogger())
@@ -296,6 +299,18 @@ func startBroker(ctx context.Context, name string) (*brokers.Target, error) {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	return tg, nil
+}
+
+// brokerNames lists what --broker accepts besides a profile file.
+func brokerNames() []string {
+	names := []string{"reference (in-process, the default)", "mosquitto-local"}
+	for _, b := range brokers.BuiltinProfiles() {
+		if b == "reference" {
+			b = "reference-container"
+		}
+		names = append(names, b)
+	}
+	return names
 }
 
 func writeExpectations(res *reports.Conformance, path string) error {

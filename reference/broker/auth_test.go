@@ -4,30 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mqttspec/mqttspec/reference/broker/auth"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
 func authBroker(t *testing.T) string {
 	t.Helper()
-	hash, err := auth.HashPassword([]byte("s3cret"), auth.SchemePBKDF2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := auth.ParsePasswords(strings.NewReader("alice:" + hash + "\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	acl, err := auth.ParseACL(strings.NewReader(`user alice
-topic readwrite Long-Home/Küche/#
-topic read Long-Home/status
-topic deny Long-Home/Küche/secret
-pattern write clients/%c/state
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr := startBroker(t, Config{Authenticator: pw, Authorizer: acl})
+	sec := aliceSecurity(t)
+	_, addr := startBroker(t, Config{Authenticator: sec.Authenticator, Authorizer: sec.Authorizer})
 	return addr
 }
 

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sort"
@@ -24,6 +25,15 @@ const Version = "mqttspec-reference/0.1"
 type Broker struct {
 	cfg Config
 	log *slog.Logger
+	sec *Security // broker-wide, for listeners without their own
+
+	// listenerSec holds the Security of each named listener with its own,
+	// for sessions restored from persistence (session.security).
+	secMu       sync.RWMutex
+	listenerSec map[string]*Security
+	// anyAuthorizer is set once some Security with an Authorizer may apply
+	// to a session, so that routing skips the per-session check otherwise.
+	anyAuthorizer atomic.Bool
 
 	mu        sync.Mutex
 	sessions  map[string]*session
@@ -62,8 +72,9 @@ func New(cfg Config) *Broker {
 func Open(cfg Config) (*Broker, error) {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Broker{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, clients: map[*client]struct{}{},
-		started: time.Now(), ctx: ctx, cancel: cancel}
+	b := &Broker{cfg: cfg, log: cfg.Logger, sec: cfg.security(), listenerSec: map[string]*Security{},
+		sessions: map[string]*session{}, clients: map[*client]struct{}{}, started: time.Now(), ctx: ctx, cancel: cancel}
+	b.anyAuthorizer.Store(cfg.Authorizer != nil)
 	b.retained.m = map[string]*message{}
 	if cfg.PersistencePath != "" {
 		if err := b.openStore(cfg.PersistencePath); err != nil {
@@ -93,6 +104,10 @@ func (b *Broker) Serve(ln net.Listener) error { return b.ServeWith(ln, ServeOpti
 
 // ServeWith is Serve with per-listener options.
 func (b *Broker) ServeWith(ln net.Listener, opts ServeOptions) error {
+	if err := b.registerSecurity(opts); err != nil {
+		ln.Close()
+		return err
+	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -125,6 +140,43 @@ func (b *Broker) ServeWith(ln net.Listener, opts ServeOptions) error {
 			b.handle(conn, opts)
 		}()
 	}
+}
+
+// registerSecurity records a named listener's own Security, so that a
+// restored session of that listener finds it again.
+func (b *Broker) registerSecurity(opts ServeOptions) error {
+	if opts.Security == nil {
+		return nil
+	}
+	if opts.Security.Authorizer != nil {
+		b.anyAuthorizer.Store(true)
+	}
+	if opts.Name == "" {
+		return nil
+	}
+	b.secMu.Lock()
+	defer b.secMu.Unlock()
+	if cur, ok := b.listenerSec[opts.Name]; ok && cur != opts.Security {
+		return fmt.Errorf("broker: listener name %q is already served with other security settings", opts.Name)
+	}
+	b.listenerSec[opts.Name] = opts.Security
+	return nil
+}
+
+// securityOf resolves a session's remembered listener security: the
+// broker-wide one, a named listener's own, or, when that listener is not
+// served (a restored session of a listener gone from the configuration, or
+// an unnamed one), denyEverything.
+func (b *Broker) securityOf(ref securityRef) (sec *Security, found bool) {
+	if !ref.Own {
+		return b.sec, true
+	}
+	b.secMu.RLock()
+	defer b.secMu.RUnlock()
+	if sec := b.listenerSec[ref.Listener]; sec != nil && ref.Listener != "" {
+		return sec, true
+	}
+	return denyEverything, false
 }
 
 // ListenAndServe listens on a TCP address and serves in the background. It
@@ -228,7 +280,7 @@ func (b *Broker) route(m *message) int {
 		if sub.opts.NoLocal && sub.session.id == m.from {
 			return
 		}
-		if b.cfg.Authorizer != nil && !b.allowedRead(sub.session, m.topic) {
+		if b.anyAuthorizer.Load() && !b.allowedRead(sub.session, m.topic) {
 			return
 		}
 		into(&delivery{m: m, qos: min(m.qos, sub.opts.QoS), retain: m.retain && sub.opts.RetainAsPublished})
@@ -273,12 +325,14 @@ func (b *Broker) route(m *message) int {
 }
 
 func (b *Broker) allowedRead(s *session, topic string) bool {
-	// s.username is set at every connect, so it is the connected client's
-	// user name and, offline, the last one's.
+	// The user name and the listener's security are set together at every
+	// connect, so they are the connected client's and, offline, the last
+	// one's.
 	s.mu.Lock()
 	user := s.username
+	sec := s.security()
 	s.mu.Unlock()
-	return b.cfg.Authorizer.Allowed(user, s.id, topic, AccessRead)
+	return sec.mayRead(user, s.id, topic)
 }
 
 // publish stores a retained message and routes it.

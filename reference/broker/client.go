@@ -26,6 +26,8 @@ type client struct {
 	s         *session
 	id        string
 	username  string
+	sec       *Security   // of the listener it came through (ServeOptions)
+	secRef    securityRef // names sec for the session's persistence
 	keepAlive time.Duration
 	maxOut    int               // the client's Maximum Packet Size (5.0); 0: protocol limit
 	aliases   map[uint16]string // inbound topic aliases (5.0)
@@ -57,7 +59,10 @@ const (
 
 func (b *Broker) handle(conn net.Conn, opts ServeOptions) {
 	c := &client{b: b, conn: conn, writerEnd: make(chan struct{}),
-		detached: make(chan struct{})}
+		detached: make(chan struct{}), sec: b.sec}
+	if opts.Security != nil {
+		c.sec, c.secRef = opts.Security, securityRef{Listener: opts.Name, Own: true}
+	}
 	c.willOnClose.Store(true)
 	c.outCond = sync.NewCond(&c.outMu)
 	b.mu.Lock()
@@ -173,19 +178,28 @@ func (c *client) connect(cp *packet.Connect) bool {
 	if c.v == packet.V31 && len(id) > 23 {
 		return c.refuse(packet.ConnRefusedIdentifierRejected, packet.ClientIdentifierNotValid)
 	}
+	// The will is copied out of the CONNECT first: an enhanced
+	// authentication exchange reads AUTH packets into the buffer that
+	// cp's byte slices point into.
+	var will *message
+	if w := cp.Will; w != nil {
+		will = newMessage(w.Topic, w.Payload, w.QoS, w.Retain, &w.Properties, id, b.now())
+		will.expires = time.Time{} // counted from when it is published
+	}
 	var authFinal []byte
 	if v5 && cp.Properties.AuthMethod != nil {
-		final, user, ok := c.enhancedConnect(cp, id)
+		method := string(cp.Properties.AuthMethod)
+		final, user, ok := c.enhancedConnect(cp, method, id)
 		if !ok {
 			return false
 		}
-		authFinal, c.authMethod = final, string(cp.Properties.AuthMethod)
+		authFinal, c.authMethod = final, method
 		cp.Username, cp.UsernameFlag = user, true
 	} else if c.certIdentity != "" {
 		// The verified certificate is the credential; its CN is the user.
 		cp.Username, cp.UsernameFlag = c.certIdentity, true
-	} else if a := b.cfg.Authenticator; a != nil {
-		if !cp.UsernameFlag && !b.cfg.AllowAnonymous {
+	} else if a := c.sec.Authenticator; a != nil {
+		if !cp.UsernameFlag && !c.sec.AllowAnonymous {
 			return c.refuse(packet.ConnRefusedNotAuthorized, packet.NotAuthorized)
 		}
 		if cp.UsernameFlag && !a.Authenticate(id, cp.Username, cp.Password, cp.UsernameFlag, cp.PasswordFlag) {
@@ -209,7 +223,6 @@ func (c *client) connect(cp *packet.Connect) bool {
 		c.keepAlive = b.cfg.ServerKeepAlive
 	}
 
-	now := b.now()
 	var expiry time.Duration
 	switch {
 	case v5:
@@ -232,6 +245,7 @@ func (c *client) connect(cp *packet.Connect) bool {
 	s.mu.Lock()
 	s.version = c.v
 	s.username = c.username
+	s.sec, s.secRef = c.sec, c.secRef
 	s.expiry = expiry
 	s.clientReceiveMax = 0
 	s.clientMaxPacket = c.maxOut
@@ -243,8 +257,7 @@ func (c *client) connect(cp *packet.Connect) bool {
 	}
 	s.will, s.willDelay = nil, 0
 	if w := cp.Will; w != nil {
-		s.will = newMessage(w.Topic, w.Payload, w.QoS, w.Retain, &w.Properties, id, now)
-		s.will.expires = time.Time{} // counted from when it is published
+		s.will = will
 		s.will.fromUser = c.username
 		if v5 {
 			s.willDelay = time.Duration(w.Properties.WillDelay) * time.Second
@@ -445,7 +458,7 @@ func (c *client) onPublish(p *packet.Publish) bool {
 		c.kick(packet.ProtocolError)
 		return false
 	}
-	allowed := !isSysTopic(topic) && (b.cfg.Authorizer == nil || b.cfg.Authorizer.Allowed(c.username, c.id, topic, AccessWrite))
+	allowed := c.sec.mayWrite(c.username, c.id, topic)
 
 	switch p.QoS {
 	case 0:
@@ -524,7 +537,7 @@ func (c *client) onSubscribe(p *packet.Subscribe) {
 			code = packet.WildcardSubscriptionsNotSupported
 		case len(sub.Filter) > b.cfg.MaxTopicLength || packet.TopicLevels(filter) > b.cfg.MaxTopicLevels:
 			code = packet.TopicFilterInvalid
-		case b.cfg.Authorizer != nil && !b.cfg.Authorizer.AllowedSubscribe(c.username, c.id, filter):
+		case c.sec.Authorizer != nil && !c.sec.Authorizer.AllowedSubscribe(c.username, c.id, filter):
 			code = packet.NotAuthorized
 		}
 		if code.IsError() {
@@ -554,7 +567,7 @@ func (c *client) onSubscribe(p *packet.Subscribe) {
 	now := b.now()
 	for _, r := range sendRetained {
 		for _, m := range b.retained.matching(r.filter, now) {
-			if b.cfg.Authorizer != nil && !b.cfg.Authorizer.Allowed(c.username, c.id, m.topic, AccessRead) {
+			if !c.sec.mayRead(c.username, c.id, m.topic) {
 				continue // retained messages are not leaked past the ACL
 			}
 			d := &delivery{m: m, qos: min(m.qos, r.qos), retain: true} // [MQTT-3.3.1-8]

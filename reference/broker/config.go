@@ -10,6 +10,9 @@ import (
 // Config sets the broker's limits and policies. The zero value is usable:
 // every zero field takes the default documented beside it.
 type Config struct {
+	// The four security fields are the broker-wide Security, used by
+	// every listener without its own (ServeOptions.Security).
+
 	// AllowAnonymous lets clients connect without a user name. When
 	// Authenticator is nil every client is anonymous and allowed.
 	AllowAnonymous bool
@@ -76,6 +79,62 @@ type Config struct {
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }
+
+// Security is who may connect and what they may do once connected. The
+// broker-wide one comes from Config (AllowAnonymous, Authenticator,
+// EnhancedAuth, Authorizer); a listener may carry its own through
+// ServeOptions.Security, like Mosquitto's per_listener_settings, so one
+// broker can offer an open listener beside a secured one.
+type Security struct {
+	// AllowAnonymous lets clients connect without a user name. When
+	// Authenticator is nil every client is anonymous and allowed.
+	AllowAnonymous bool
+	// Authenticator checks credentials; nil accepts everyone.
+	Authenticator Authenticator
+	// EnhancedAuth lists the MQTT 5.0 enhanced authentication methods
+	// offered (5.0 section 4.12).
+	EnhancedAuth []EnhancedAuth
+	// Authorizer decides publish and subscribe rights; nil allows all.
+	Authorizer Authorizer
+}
+
+// security is the broker-wide Security of a Config.
+func (c Config) security() *Security {
+	return &Security{AllowAnonymous: c.AllowAnonymous, Authenticator: c.Authenticator,
+		EnhancedAuth: c.EnhancedAuth, Authorizer: c.Authorizer}
+}
+
+func (s *Security) enhanced(method string) EnhancedAuth {
+	for _, m := range s.EnhancedAuth {
+		if m.Method() == method {
+			return m
+		}
+	}
+	return nil
+}
+
+// mayRead reports whether the user and client may receive a message on topic.
+func (s *Security) mayRead(username, clientID, topic string) bool {
+	return s.Authorizer == nil || s.Authorizer.Allowed(username, clientID, topic, AccessRead)
+}
+
+// mayWrite reports whether the user and client may publish on topic (a
+// will included). Nobody writes to the broker's own $SYS tree.
+func (s *Security) mayWrite(username, clientID, topic string) bool {
+	return !isSysTopic(topic) && (s.Authorizer == nil || s.Authorizer.Allowed(username, clientID, topic, AccessWrite))
+}
+
+// denyEverything is the Security of a session restored from persistence
+// whose listener, with its own security, is not (or no longer) served: it
+// receives nothing until its client connects again, rather than falling
+// back to rights that may be wider.
+var denyEverything = &Security{Authenticator: refuseAll{}, Authorizer: refuseAll{}}
+
+type refuseAll struct{}
+
+func (refuseAll) Authenticate(string, string, []byte, bool, bool) bool { return false }
+func (refuseAll) Allowed(string, string, string, Access) bool          { return false }
+func (refuseAll) AllowedSubscribe(string, string, string) bool         { return false }
 
 // Authenticator decides whether a client may connect.
 type Authenticator interface {

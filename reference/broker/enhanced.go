@@ -40,10 +40,10 @@ func refusalCode(err error) packet.ReasonCode {
 
 // enhancedConnect runs the AUTH exchange that a CONNECT with an
 // Authentication Method starts. It returns the server's final data and the
-// user name, or ok=false after refusing (CONNACK sent).
-func (c *client) enhancedConnect(cp *packet.Connect, id string) (final []byte, user string, ok bool) {
-	method := string(cp.Properties.AuthMethod)
-	m := c.b.enhanced(method)
+// user name, or ok=false after refusing (CONNACK sent). Once it has read an
+// AUTH packet, cp's byte slices no longer hold the CONNECT's data.
+func (c *client) enhancedConnect(cp *packet.Connect, method, id string) (final []byte, user string, ok bool) {
+	m := c.sec.enhanced(method)
 	if m == nil {
 		c.refuse(0, packet.BadAuthenticationMethod) // [MQTT-4.12.0-1]
 		return nil, "", false
@@ -95,7 +95,8 @@ func (c *client) reauth(a *packet.Auth) bool {
 	}
 	switch a.ReasonCode {
 	case packet.ReAuthenticate:
-		c.reauthConv = c.b.enhanced(method).Start(c.id)
+		// The method was found at CONNECT in the same listener's list.
+		c.reauthConv = c.sec.enhanced(method).Start(c.id)
 	case packet.ContinueAuthentication:
 		if c.reauthConv == nil {
 			c.kick(packet.ProtocolError)
@@ -125,13 +126,4 @@ func (c *client) reauth(a *packet.Auth) bool {
 	}
 	c.pushCtl(&packet.Auth{ReasonCode: code, Properties: packet.Properties{AuthMethod: []byte(method), AuthData: reply}})
 	return true
-}
-
-func (b *Broker) enhanced(method string) EnhancedAuth {
-	for _, m := range b.cfg.EnhancedAuth {
-		if m.Method() == method {
-			return m
-		}
-	}
-	return nil
 }

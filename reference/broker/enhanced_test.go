@@ -113,3 +113,37 @@ func TestSCRAMEnhancedAuthentication(t *testing.T) {
 		}
 	}
 }
+
+// The AUTH packets of the exchange are read into the buffer the CONNECT
+// was decoded from: the will and the method must survive them intact.
+func TestEnhancedAuthKeepsConnectData(t *testing.T) {
+	_, addr := startBroker(t, Config{EnhancedAuth: []EnhancedAuth{challengeAuth{}}})
+	obs := connectRaw(t, addr, packet.V5, "ea-observer", true)
+	obs.subscribe(1, packet.Subscription{Filter: "ea/will", QoS: 1})
+
+	method := []byte("test-challenge")
+	c := dialRaw(t, addr, packet.V5)
+	cp := &packet.Connect{ProtocolVersion: packet.V5, ClientID: "ea-client-with-a-longer-identifier", CleanStart: true,
+		Will: &packet.Will{QoS: 1, Topic: "ea/will", Payload: []byte("will payload, intact"),
+			Properties: packet.Properties{ContentType: []byte("text/plain")}},
+		Password: []byte(strings.Repeat("p", 400))}
+	cp.Properties.AuthMethod = method
+	c.send(cp)
+	if a, ok := c.next().(*packet.Auth); !ok || a.ReasonCode != packet.ContinueAuthentication {
+		t.Fatal("want AUTH 0x18")
+	}
+	// A user property makes this AUTH long enough to overwrite the will in
+	// a reused buffer (the CONNECT's password keeps the buffer larger).
+	c.send(&packet.Auth{ReasonCode: packet.ContinueAuthentication,
+		Properties: packet.Properties{AuthMethod: method, AuthData: []byte("nonce:secret"),
+			User: []packet.UserProperty{{Key: []byte("padding"), Value: []byte(strings.Repeat("x", 200))}}}})
+	ca, ok := c.next().(*packet.Connack)
+	if !ok || ca.ReasonCode != 0 || string(ca.Properties.AuthMethod) != string(method) {
+		t.Fatalf("want CONNACK 0x00 naming %q, got %+v", method, ca)
+	}
+	c.conn.Close() // without DISCONNECT: the will is published
+	w := obs.expectPublish()
+	if string(w.Payload) != "will payload, intact" || string(w.Properties.ContentType) != "text/plain" {
+		t.Fatalf("will %q (content type %q), want the CONNECT's", w.Payload, w.Properties.ContentType)
+	}
+}

@@ -45,6 +45,10 @@ type ListenerFile struct {
 	// UseIdentityAsUsername makes the client certificate's Common Name the
 	// user name (no password needed), like Mosquitto's option of that name.
 	UseIdentityAsUsername bool `yaml:"use_identity_as_username"`
+	// Auth, when present, replaces the top-level auth section for this
+	// listener's clients (Mosquitto's per_listener_settings): an empty
+	// section makes an open listener on a secured broker.
+	Auth *AuthFile `yaml:"auth"`
 }
 
 // TLSFile is the TLS part of a tls or wss listener.
@@ -144,6 +148,20 @@ func ParseConfig(r io.Reader) (*FileConfig, error) {
 		if l.UseIdentityAsUsername && (l.TLS == nil || l.TLS.ClientCerts == "" || l.TLS.ClientCerts == listener.ClientCertsNone) {
 			return nil, fmt.Errorf("listeners[%d] (%s): use_identity_as_username needs tls.client_certs optional or require", i, l.Address)
 		}
+		if a := l.Auth; a != nil && a.SCRAM && a.PasswordFile == "" {
+			return nil, fmt.Errorf("listeners[%d] (%s): auth.scram needs a password_file with SCRAM-SHA-256 entries", i, l.Address)
+		}
+	}
+	// A persisted session finds its listener's own auth again by name.
+	secured := map[string]int{}
+	for i, l := range fc.Listeners {
+		if l.Auth == nil {
+			continue
+		}
+		if j, dup := secured[l.name(i)]; dup {
+			return nil, fmt.Errorf("listeners[%d] and listeners[%d] are both named %q and have their own auth sections; give them different names", j, i, l.name(i))
+		}
+		secured[l.name(i)] = i
 	}
 	if q := fc.Features.MaximumQoS; q != nil && *q > 2 {
 		return nil, fmt.Errorf("features.maximum_qos is %d; it must be 0, 1 or 2", *q)
@@ -178,45 +196,80 @@ func (fc *FileConfig) BrokerConfig() (Config, error) {
 	if fc.SysInterval != nil {
 		cfg.SysInterval = *fc.SysInterval
 	}
+	sec, err := fc.security(fc.Auth, "auth")
+	if err != nil {
+		return cfg, err
+	}
+	cfg.AllowAnonymous, cfg.Authenticator, cfg.EnhancedAuth, cfg.Authorizer =
+		sec.AllowAnonymous, sec.Authenticator, sec.EnhancedAuth, sec.Authorizer
+	return cfg, nil
+}
+
+// ListenerSecurities returns, for each listener in order, the Security
+// its own auth section describes, or nil for a listener that follows the
+// top-level auth section.
+func (fc *FileConfig) ListenerSecurities() ([]*Security, error) {
+	out := make([]*Security, len(fc.Listeners))
+	for i, l := range fc.Listeners {
+		if l.Auth == nil {
+			continue
+		}
+		sec, err := fc.security(*l.Auth, fmt.Sprintf("listeners[%d].auth", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sec
+	}
+	return out, nil
+}
+
+// security builds the Security of an auth section, loading its files;
+// where names the section in errors.
+func (fc *FileConfig) security(a AuthFile, where string) (*Security, error) {
 	// Anonymous access is on unless a password file is given or it is
 	// switched off explicitly.
-	cfg.AllowAnonymous = fc.Auth.PasswordFile == ""
-	if fc.Auth.AllowAnonymous != nil {
-		cfg.AllowAnonymous = *fc.Auth.AllowAnonymous
+	sec := &Security{AllowAnonymous: a.PasswordFile == ""}
+	if a.AllowAnonymous != nil {
+		sec.AllowAnonymous = *a.AllowAnonymous
 	}
-	if fc.Auth.PasswordFile != "" {
-		pw, err := auth.LoadPasswordFile(fc.path(fc.Auth.PasswordFile))
+	if a.PasswordFile != "" {
+		pw, err := auth.LoadPasswordFile(fc.path(a.PasswordFile))
 		if err != nil {
-			return cfg, err
+			return nil, fmt.Errorf("%s.password_file: %w", where, err)
 		}
-		cfg.Authenticator = pw
-		if fc.Auth.SCRAM {
-			cfg.EnhancedAuth = append(cfg.EnhancedAuth, SCRAMAuth(pw.SCRAM, nil))
+		sec.Authenticator = pw
+		if a.SCRAM {
+			sec.EnhancedAuth = append(sec.EnhancedAuth, SCRAMAuth(pw.SCRAM, nil))
 		}
-	} else if fc.Auth.SCRAM {
-		return cfg, errors.New("auth.scram needs a password_file with SCRAM-SHA-256 entries")
-	} else if !cfg.AllowAnonymous {
-		cfg.Authenticator = auth.CheckerFunc(func(string, string, []byte, bool, bool) bool { return false })
+	} else if a.SCRAM {
+		return nil, fmt.Errorf("%s.scram needs a password_file with SCRAM-SHA-256 entries", where)
+	} else if !sec.AllowAnonymous {
+		// No password file and no anonymous access: nobody gets in.
+		sec.Authenticator = auth.CheckerFunc(func(string, string, []byte, bool, bool) bool { return false })
 	}
-	if fc.Auth.ACLFile != "" {
-		acl, err := auth.LoadACLFile(fc.path(fc.Auth.ACLFile))
+	if a.ACLFile != "" {
+		acl, err := auth.LoadACLFile(fc.path(a.ACLFile))
 		if err != nil {
-			return cfg, err
+			return nil, fmt.Errorf("%s.acl_file: %w", where, err)
 		}
-		cfg.Authorizer = acl
+		sec.Authorizer = acl
 	}
-	return cfg, nil
+	return sec, nil
+}
+
+// name is the listener's name, by default <kind>-<index>.
+func (l ListenerFile) name(i int) string {
+	if l.Name != "" {
+		return l.Name
+	}
+	return fmt.Sprintf("%s-%d", l.Kind, i)
 }
 
 // ListenerConfigs builds the listener configurations.
 func (fc *FileConfig) ListenerConfigs() []listener.Config {
 	out := make([]listener.Config, 0, len(fc.Listeners))
 	for i, l := range fc.Listeners {
-		name := l.Name
-		if name == "" {
-			name = fmt.Sprintf("%s-%d", l.Kind, i)
-		}
-		lc := listener.Config{Name: name, Kind: strings.ToLower(l.Kind), Address: l.Address,
+		lc := listener.Config{Name: l.name(i), Kind: strings.ToLower(l.Kind), Address: l.Address,
 			WebSocketPath: l.WebSocketPath, Allow: l.Allow, Deny: l.Deny}
 		if t := l.TLS; t != nil {
 			lc.TLS = &listener.TLSConfig{CertFile: fc.path(t.Cert), KeyFile: fc.path(t.Key), CAFile: fc.path(t.CA),

@@ -49,8 +49,10 @@ func (b *Broker) attach(c *client, clean bool) (*session, bool) {
 		stopTimer(s.expireTimer)
 		if clean {
 			// The old session ends; a will still waiting on its delay is
-			// sent now [5.0 3.1.3.2.2].
+			// sent now [5.0 3.1.3.2.2], under the rights of the connection
+			// that set it.
 			will = s.takeWillLocked()
+			willSec := s.security()
 			s.mu.Unlock()
 			b.endSessionLocked(s)
 			s = newSession(b, c.id)
@@ -61,7 +63,7 @@ func (b *Broker) attach(c *client, clean bool) (*session, bool) {
 			c.s = s
 			b.mu.Unlock()
 			if will != nil {
-				b.publish(will)
+				b.publishWill(will, willSec)
 			}
 			return s, false
 		}
@@ -147,14 +149,16 @@ func (b *Broker) detach(c *client) {
 	}
 	b.mu.Unlock()
 	if willNow != nil {
-		b.publishWill(willNow)
+		b.publishWill(willNow, c.sec)
 	}
 	b.log.Debug("disconnected", "client", c.id)
 }
 
-func (b *Broker) publishWill(w *message) {
+// publishWill publishes a will under sec, the Security of the listener
+// its client connected through.
+func (b *Broker) publishWill(w *message, sec *Security) {
 	// A will goes through the same write check as a PUBLISH would.
-	if isSysTopic(w.topic) || (b.cfg.Authorizer != nil && !b.cfg.Authorizer.Allowed(w.fromUser, w.from, w.topic, AccessWrite)) {
+	if !sec.mayWrite(w.fromUser, w.from, w.topic) {
 		b.log.Debug("will not published: not authorised", "client", w.from, "topic", w.topic)
 		return
 	}
@@ -171,9 +175,10 @@ func (b *Broker) willDue(s *session, gen uint64) {
 		return
 	}
 	w := s.takeWillLocked()
+	sec := s.security()
 	s.mu.Unlock()
 	if w != nil {
-		b.publishWill(w)
+		b.publishWill(w, sec)
 	}
 }
 
@@ -186,10 +191,11 @@ func (b *Broker) sessionExpired(s *session, gen uint64) {
 		return
 	}
 	w := s.takeWillLocked()
+	sec := s.security()
 	s.mu.Unlock()
 	b.endSessionLocked(s)
 	b.mu.Unlock()
 	if w != nil {
-		b.publishWill(w)
+		b.publishWill(w, sec)
 	}
 }

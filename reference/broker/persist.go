@@ -27,9 +27,13 @@ var (
 const storeFormat = "mqttspec-broker-store/1"
 
 type sessionRecord struct {
-	ID             string           `json:"id"`
-	Version        packet.Version   `json:"version"`
-	Username       string           `json:"username,omitempty"`
+	ID       string         `json:"id"`
+	Version  packet.Version `json:"version"`
+	Username string         `json:"username,omitempty"`
+	// Listener and OwnSecurity say whose rights the session is held to
+	// (securityRef): a listener's own security is found again by name.
+	Listener       string           `json:"listener,omitempty"`
+	OwnSecurity    bool             `json:"own_security,omitempty"`
 	Expiry         time.Duration    `json:"expiry"` // <0: never
 	DisconnectedAt time.Time        `json:"disconnected_at"`
 	Subs           []subRecord      `json:"subs,omitempty"`
@@ -114,7 +118,8 @@ func (r deliveryRecord) delivery(cache map[string]*message) (*delivery, error) {
 func snapshotSession(s *session, now time.Time) (sessionRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := sessionRecord{ID: s.id, Version: s.version, Username: s.username, Expiry: s.expiry, DisconnectedAt: now, NextID: s.nextID}
+	rec := sessionRecord{ID: s.id, Version: s.version, Username: s.username, Listener: s.secRef.Listener,
+		OwnSecurity: s.secRef.Own, Expiry: s.expiry, DisconnectedAt: now, NextID: s.nextID}
 	for k, sub := range s.subs {
 		rec.Subs = append(rec.Subs, subRecord{Filter: k.filter, Share: k.share, Opts: sub.opts, ID: sub.id})
 	}
@@ -279,6 +284,12 @@ func (b *Broker) restoreSession(rec sessionRecord, cache map[string]*message, no
 	}
 	s := newSession(b, rec.ID)
 	s.version, s.username, s.expiry, s.nextID = rec.Version, rec.Username, rec.Expiry, rec.NextID
+	// The listener's security is looked up when first needed: listeners
+	// are served after the store is restored.
+	s.secRef = securityRef{Listener: rec.Listener, Own: rec.OwnSecurity}
+	if s.secRef.Own {
+		b.anyAuthorizer.Store(true)
+	}
 	for _, sr := range rec.Subs {
 		sub := &subscription{session: s, filter: sr.Filter, share: sr.Share, opts: sr.Opts, id: sr.ID}
 		s.subs[subKey{sr.Share, sr.Filter}] = sub

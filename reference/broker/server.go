@@ -14,6 +14,19 @@ import (
 
 // ServeOptions are per-listener settings for ServeWith.
 type ServeOptions struct {
+	// Name identifies the listener. A session remembers it, and keeps it
+	// across a restart with persistence, so that a restored session is
+	// held to the rights of the listener its client last connected through.
+	// Until a listener of that name with its own Security is served (or
+	// forever, for an unnamed one), such a restored session receives
+	// nothing: it fails closed rather than fall back to the broker-wide
+	// rights.
+	Name string
+	// Security, when set, replaces the broker-wide security of Config for
+	// clients of this listener: who may connect, with which enhanced
+	// authentication, and what they may publish, subscribe to and receive.
+	// Listeners sharing a Name must share the same *Security.
+	Security *Security
 	// UseIdentityAsUsername takes the user name from the client
 	// certificate's Common Name instead of CONNECT; such a client needs no
 	// password. Connections without a certificate authenticate normally.
@@ -37,6 +50,10 @@ func StartServer(fc *FileConfig, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	secs, err := fc.ListenerSecurities()
+	if err != nil {
+		return nil, err
+	}
 	cfg.Logger = logger
 	b, err := Open(cfg)
 	if err != nil {
@@ -50,15 +67,24 @@ func StartServer(fc *FileConfig, logger *slog.Logger) (*Server, error) {
 	if len(fc.Listeners) == 0 {
 		return fail(errors.New("no listener configured"))
 	}
-	for i, lc := range fc.ListenerConfigs() {
+	lcs := fc.ListenerConfigs()
+	opts := make([]ServeOptions, len(lcs))
+	for i, lc := range lcs {
+		opts[i] = ServeOptions{Name: lc.Name, Security: secs[i], UseIdentityAsUsername: fc.Listeners[i].UseIdentityAsUsername}
+		// Known before any listener accepts, so that a restored session
+		// of one listener is never judged before its security is known.
+		if err := b.registerSecurity(opts[i]); err != nil {
+			return fail(err)
+		}
+	}
+	for i, lc := range lcs {
 		lc.Logger = logger
 		ln, err := listener.Listen(lc)
 		if err != nil {
 			return fail(err)
 		}
 		s.listeners = append(s.listeners, ln)
-		opts := ServeOptions{UseIdentityAsUsername: fc.Listeners[i].UseIdentityAsUsername}
-		go func() { s.errs <- b.ServeWith(ln, opts) }()
+		go func() { s.errs <- b.ServeWith(ln, opts[i]) }()
 		logger.Info("listener ready", "name", lc.Name, "kind", lc.Kind, "addr", ln.Addr().String())
 	}
 	if addr := fc.Metrics.Address; addr != "" {

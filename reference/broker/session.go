@@ -20,7 +20,13 @@ type session struct {
 	c        *client // current connection, nil when offline
 	version  packet.Version
 	username string // of the last connection, for ACL checks while offline
-	subs     map[subKey]*subscription
+	// sec is the Security of the listener the last connection came
+	// through: deliveries, retained messages and wills obey it, offline
+	// too. It is nil only in a restored session whose listener has not
+	// been found yet (security resolves secRef then).
+	sec    *Security
+	secRef securityRef // which listener's security, for persistence
+	subs   map[subKey]*subscription
 
 	// Outbound QoS 1 and 2: messages sent and not yet completed, in the
 	// order they were sent, and the queue behind the in-flight window.
@@ -45,6 +51,26 @@ type session struct {
 	// Limits the client announced in its 5.0 CONNECT.
 	clientReceiveMax int
 	clientMaxPacket  int
+}
+
+// securityRef says whose Security a session is held to: the broker-wide
+// one, or the own one of the listener named Listener ("" when that
+// listener has no name, which a restart cannot find again).
+type securityRef struct {
+	Listener string
+	Own      bool
+}
+
+// security returns the Security the session is held to; s.mu is held.
+func (s *session) security() *Security {
+	if s.sec != nil {
+		return s.sec
+	}
+	sec, found := s.b.securityOf(s.secRef)
+	if found {
+		s.sec = sec
+	}
+	return sec
 }
 
 type subKey struct{ share, filter string }
