@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mqttspec/mqttspec/reference/broker/auth"
-	"github.com/mqttspec/mqttspec/reference/broker/certgen"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -362,24 +361,7 @@ func TestServeWithConflictingListenerNames(t *testing.T) {
 // CN as user name, the latter two with their own auth sections.
 func TestServerPerListenerAuthFromConfigFile(t *testing.T) {
 	dir := t.TempDir()
-	set, err := certgen.NewSet(nil, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := set.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
-	hash, err := auth.HashPassword([]byte("s3cret"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("passwd", "bob:"+hash+"\n")
-	write("acl", "user alice\ntopic readwrite Long-Home/#\nuser bob\ntopic read Long-Home/#\n")
+	set, write := writeAuthFixture(t, dir)
 	write("broker.yaml", `listeners:
   - {name: open, kind: tcp, address: "127.0.0.1:0"}
   - name: auth

@@ -21,24 +21,7 @@ import (
 // an ACL that applies to both.
 func TestServerFromConfigFile(t *testing.T) {
 	dir := t.TempDir()
-	set, err := certgen.NewSet(nil, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := set.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
-	hash, err := auth.HashPassword([]byte("s3cret"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("passwd", "bob:"+hash+"\n")
-	write("acl", "user alice\ntopic readwrite Long-Home/#\nuser bob\ntopic read Long-Home/#\n")
+	set, write := writeAuthFixture(t, dir)
 	write("broker.yaml", `listeners:
   - {name: plain, kind: tcp, address: "127.0.0.1:0"}
   - name: secure
@@ -124,4 +107,32 @@ func TestConfigFileErrors(t *testing.T) {
 			t.Errorf("config %q: error %v, want one mentioning %q", tc.yaml, err, tc.want)
 		}
 	}
+}
+
+// writeAuthFixture writes into dir certificates for the user alice (ca.crt,
+// server.crt, server.key, alice's pair), a password file for bob (s3cret)
+// and an ACL giving alice Long-Home/# read-write and bob read-only; write
+// adds more files there.
+func writeAuthFixture(t *testing.T, dir string) (set *certgen.Set, write func(name, content string)) {
+	t.Helper()
+	set, err := certgen.NewSet(nil, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := auth.HashPassword([]byte("s3cret"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write = func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("passwd", "bob:"+hash+"\n")
+	write("acl", "user alice\ntopic readwrite Long-Home/#\nuser bob\ntopic read Long-Home/#\n")
+	return set, write
 }
