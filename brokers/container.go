@@ -130,6 +130,7 @@ func StartContainer(ctx context.Context, p *Profile) (*Target, error) {
 		BrokerVersion: version,
 		Capabilities:  caps,
 		Auth:          authSetup,
+		Login:         p.Login,
 		alive:         h.alive,
 		logs:          h.readLogs,
 		close:         h.close,

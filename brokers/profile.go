@@ -48,6 +48,7 @@ import (
 //	  enhanced_auth: [SCRAM-SHA-256]        # optional: needs scheme scram-sha-256
 //	wait: {port: mqtt, log: " running", timeout: 30s}
 //	capabilities: {versions: ["3.1.1", "5"], maximum_qos: 2, ...}   # as in target files
+//	login: {username: mqttspec, password: secret}  # optional: for brokers without anonymous access
 //
 // The templates see ProfileData. The image can also be overridden with the
 // environment variable MQTTSPEC_IMAGE_<NAME> (NAME upper-cased, other
@@ -68,6 +69,9 @@ type Profile struct {
 	Auth          ProfileAuth    `yaml:"auth"`
 	Wait          ProfileWait    `yaml:"wait"`
 	Capabilities  CapabilityFile `yaml:"capabilities"`
+	// Login is the user name and password every spec client sends on the
+	// mqtt and ws ports, for a broker that admits no anonymous client.
+	Login *Credential `yaml:"login"`
 
 	// Source is where the profile came from: "built-in" or the file path.
 	Source string `yaml:"-"`
@@ -212,6 +216,9 @@ func ParseProfile(r io.Reader, dir string) (*Profile, error) {
 func (p *Profile) validate() error {
 	if p.Name == "" {
 		return errors.New("name is required")
+	}
+	if p.Login != nil && p.Login.Username == "" {
+		return errors.New("login.username is required (login: {username: u, password: p})")
 	}
 	if p.Image == "" && p.LocalImage == "" {
 		return errors.New("image is required")

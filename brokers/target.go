@@ -36,6 +36,11 @@ type Target struct {
 	// Auth describes a second endpoint with authentication configured; nil
 	// makes the authentication and authorisation specs unsupported.
 	Auth *AuthSetup
+	// Login, when set, is a user name and password the broker requires of
+	// every client on Endpoint and WebSocket (a broker without anonymous
+	// access): the specs' clients send it in each CONNECT that names no
+	// user. Nil: clients connect anonymously.
+	Login *Credential
 
 	alive func(context.Context) error
 	logs  func(context.Context) (string, error)

@@ -22,6 +22,7 @@ import (
 //	url: tcp://127.0.0.1:1883
 //	name: my broker 1.2
 //	websocket: ws://127.0.0.1:8080/mqtt  # the same broker over WebSocket (section 6 specs)
+//	login: {username: tester, password: secret}  # sent by every client, if anonymous access is off
 //	capabilities: {maximum_qos: 2, retain: true, wildcards: true,
 //	               shared_subscriptions: true, subscription_identifiers: true}
 //	auth:
@@ -46,6 +47,9 @@ type TargetFile struct {
 	CAFile       string           `yaml:"ca"`
 	Capabilities *CapabilityFile  `yaml:"capabilities"`
 	Auth         *AuthFileSection `yaml:"auth"`
+	// Login is sent by every spec client on url and websocket, for a
+	// broker that admits no anonymous client.
+	Login *Credential `yaml:"login"`
 }
 
 // CapabilityFile declares optional features; absent keys mean supported.
@@ -131,6 +135,12 @@ func ParseTargetFile(r io.Reader, dir string) (*Target, error) {
 		t.Name = tf.Name
 	}
 	t.Profile = "target-file"
+	if l := tf.Login; l != nil {
+		if l.Username == "" {
+			return nil, errors.New("login.username is required (login: {username: u, password: p})")
+		}
+		t.Login = l
+	}
 	if tf.WebSocket != "" {
 		ws, err := FromURL(tf.WebSocket, tlsConf)
 		if err != nil || ws.WebSocket == nil {

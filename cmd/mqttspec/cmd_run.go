@@ -48,6 +48,7 @@ func newRunCmd() *cobra.Command {
 		timeout                   time.Duration
 		brokerName, targetFile    string
 		expectFile, writeExpect   string
+		username, password        string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -69,6 +70,9 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 			if n := countSet(target, brokerName, targetFile); n > 1 {
 				return usageErrorf("--target, --target-file and --broker exclude each other")
 			}
+			if (username != "" || password != "") && target == "" {
+				return usageErrorf("--username and --password go with --target (a target file or profile has login:)")
+			}
 			var tg *brokers.Target
 			switch {
 			case targetFile != "":
@@ -88,6 +92,14 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 				}
 				if tg, err = brokers.FromURL(target, tlsConf); err != nil {
 					return usageErrorf("--target: %v", err)
+				}
+				if password == "" {
+					password = os.Getenv("MQTTSPEC_PASSWORD")
+				}
+				if username != "" {
+					tg.Login = &brokers.Credential{Username: username, Password: password}
+				} else if password != "" {
+					return usageErrorf("--password (or MQTTSPEC_PASSWORD) needs --username")
 				}
 				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				err = tg.Alive(pctx)
@@ -153,6 +165,8 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 	f.StringVar(&cafile, "cafile", "", "CA certificates (PEM) to trust for ssl:// targets")
 	f.StringVar(&cert, "cert", "", "client certificate (PEM) for ssl:// targets")
 	f.StringVar(&key, "key", "", "client private key (PEM)")
+	f.StringVar(&username, "username", "", "user name every spec client sends, for a --target without anonymous access (the password: --password or MQTTSPEC_PASSWORD)")
+	f.StringVar(&password, "password", "", "password for --username (prefer MQTTSPEC_PASSWORD: a flag shows in the process list); reports show it as ***")
 	f.StringVar(&mqttVersions, "mqtt", "3.1.1,5", "MQTT versions to test, comma-separated: 3.1.1, 5")
 	f.StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MQTT-3.3.1-4' or 'mqtt-5.0 && !MQTT-4.7.1-1'")
 	f.BoolVar(&strict, "strict", false, "fail on broken SHOULD statements too")

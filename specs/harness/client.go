@@ -29,6 +29,10 @@ type Client struct {
 	// ID is the client identifier used in CONNECT.
 	ID     string
 	closed bool
+	// login, when set, is the user name and password the target requires
+	// of every client on its main endpoints (Target.Login): CONNECTs
+	// without a user name get them (see Send).
+	login *brokers.Credential
 }
 
 // ClientOption adjusts NewClient.
@@ -84,6 +88,9 @@ func DialClient(v packet.Version, opts ...ClientOption) (*Client, error) {
 	}
 	tr.register(o.name)
 	c := &Client{Name: o.name, V: v, conn: conn, r: packet.NewReader(conn, packet.DecodeOptions{Version: v}), tr: tr}
+	if t := Target(); t.Login != nil && (o.endpoint == nil || e.URL == t.Endpoint.URL || (t.WebSocket != nil && e.URL == t.WebSocket.URL)) {
+		c.login = t.Login
+	}
 	c.r.KeepRaw = true // the trace shows the bytes that arrived, not a re-encoding
 	DeferCleanup(func() { c.Close() })
 	return c, nil
@@ -97,14 +104,30 @@ func (c *Client) Close() {
 	}
 }
 
-// Send encodes and writes a packet.
+// Send encodes and writes a packet. On a target that requires a login of
+// every client, a CONNECT without a user name carries the login; the trace
+// shows it with the password replaced by "***".
 func (c *Client) Send(p packet.Packet) {
 	GinkgoHelper()
+	traced := p
+	if cp, ok := p.(*packet.Connect); ok && c.login != nil && !cp.UsernameFlag && !cp.PasswordFlag {
+		cp.Username, cp.UsernameFlag = c.login.Username, true
+		cp.Password, cp.PasswordFlag = []byte(c.login.Password), c.login.Password != ""
+		redacted := *cp
+		if redacted.PasswordFlag {
+			redacted.Password = []byte("***")
+		}
+		traced = &redacted
+	}
 	b, err := packet.Encode(p, c.V)
 	if err != nil {
 		Fail(fmt.Sprintf("cannot encode %s: %v", p.Type(), err))
 	}
-	c.tr.send(c.Name, b, p, c.V)
+	tb := b
+	if traced != p {
+		tb, _ = packet.Encode(traced, c.V)
+	}
+	c.tr.send(c.Name, tb, traced, c.V)
 	c.write(b)
 }
 
