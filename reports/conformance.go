@@ -16,6 +16,10 @@ import (
 // written into [Conformance.Schema]; [ReadJSON] accepts nothing else. Adding
 // optional fields keeps the version; renaming, removing or changing the
 // meaning of a field needs a new one.
+//
+// Optional fields added within v1 (absent in older files; every renderer
+// copes without them): Conformance.Observed, Conformance.Catalogue,
+// Spec.Start and Spec.LogExcerpt. A reader that predates them ignores them.
 const SchemaV1 = "mqttspec.conformance/v1"
 
 // MQTT versions as they appear in [Conformance.Versions] and
@@ -77,12 +81,19 @@ type Conformance struct {
 	// Capabilities the target showed (CONNACK properties, profile
 	// declarations): name -> value as observed.
 	Capabilities map[string]any `json:"capabilities,omitempty"`
-	Versions     []string       `json:"versions"` // MQTT versions tested: "3.1.1", "5.0"
-	Strict       bool           `json:"strict"`   // the run was in strict mode (SHOULD failures fail)
-	Start        time.Time      `json:"start"`
-	End          time.Time      `json:"end"`
-	Specs        []Spec         `json:"specs"`
-	Logs         string         `json:"logs,omitempty"` // broker logs (tail), if any
+	// Observed lists capabilities with where each came from (CONNACK of a
+	// version, the profile, a probe). Optional; see [Capability].
+	Observed []Capability `json:"observedCapabilities,omitempty"`
+	// Catalogue lists the normative statements of the tested versions, so
+	// that a report can show statement coverage without the catalogue at
+	// hand. Optional: without it, coverage is what the specs cite.
+	Catalogue []CatalogueStatement `json:"catalogue,omitempty"`
+	Versions  []string             `json:"versions"` // MQTT versions tested: "3.1.1", "5.0"
+	Strict    bool                 `json:"strict"`   // the run was in strict mode (SHOULD failures fail)
+	Start     time.Time            `json:"start"`
+	End       time.Time            `json:"end"`
+	Specs     []Spec               `json:"specs"`
+	Logs      string               `json:"logs,omitempty"` // broker logs (tail), if any
 }
 
 // ToolInfo names the program that produced a report.
@@ -108,6 +119,8 @@ type Spec struct {
 	MQTTVersion string         `json:"mqttVersion,omitempty"`
 	Statements  []StatementRef `json:"statements,omitempty"`
 	Verdict     Verdict        `json:"verdict"`
+	// Start is when the spec began (optional; zero in older reports).
+	Start time.Time `json:"start,omitzero"`
 	// Duration is encoded in JSON as integer nanoseconds.
 	Duration    time.Duration `json:"durationNs"`
 	Requirement string        `json:"requirement,omitempty"` // what the statement requires, in our words
@@ -116,8 +129,11 @@ type Spec struct {
 	Message     string        `json:"message,omitempty"`  // failure or skip message
 	Location    string        `json:"location,omitempty"` // file:line of the failure, else of the spec
 	Trace       []TraceEntry  `json:"trace,omitempty"`    // wire trace, in time order
-	Logs        string        `json:"logs,omitempty"`     // broker logs around the failure
-	Notes       []string      `json:"notes,omitempty"`    // informational observations
+	Logs        string        `json:"logs,omitempty"`     // broker logs around the failure, as the harness captured them
+	// LogExcerpt is the part of the broker's log that belongs to this spec
+	// (see [ExcerptLog]); optional, filled for specs that did not pass.
+	LogExcerpt *LogExcerpt `json:"logExcerpt,omitempty"`
+	Notes      []string    `json:"notes,omitempty"` // informational observations
 }
 
 // StatementRef names a normative statement a spec checks, with its level
@@ -125,6 +141,56 @@ type Spec struct {
 type StatementRef struct {
 	ID    string `json:"id"` // e.g. "MQTT-3.3.1-4"
 	Level string `json:"level,omitempty"`
+}
+
+// Capability is one capability of the target and where it was seen.
+type Capability struct {
+	Name  string `json:"name"`  // e.g. "Maximum QoS", "Retain Available", "Topic Alias Maximum"
+	Value any    `json:"value"` // as observed: number, bool or string
+	// Source: CapabilityFromCONNACK, CapabilityFromProfile or CapabilityFromProbe.
+	Source string `json:"source,omitempty"`
+	// MQTTVersion the value was observed with ("" when it does not depend on it).
+	MQTTVersion string `json:"mqttVersion,omitempty"`
+}
+
+// Capability sources.
+const (
+	CapabilityFromCONNACK = "connack" // a CONNACK property (or its default when absent)
+	CapabilityFromProfile = "profile" // declared by the broker profile or target file
+	CapabilityFromProbe   = "probe"   // found by a probe before the run
+)
+
+// CatalogueStatement is a normative statement as the catalogue lists it: the
+// facts a report needs for coverage and for a by-statement view.
+type CatalogueStatement struct {
+	ID          string `json:"id"`
+	MQTTVersion string `json:"mqttVersion"`
+	Section     string `json:"section,omitempty"`
+	Level       string `json:"level,omitempty"`
+	// WireTestable: a test client can check it (at least partly) and it
+	// binds the server; coverage is counted over these.
+	WireTestable bool   `json:"wireTestable"`
+	Text         string `json:"text,omitempty"` // the catalogue's paraphrase
+}
+
+// Log excerpt methods.
+const (
+	// LogWindow: the lines time-stamped between From and To.
+	LogWindow = "window"
+	// LogTail: the log has no time stamps this package can read; the
+	// excerpt is its last lines.
+	LogTail = "tail"
+)
+
+// LogExcerpt is the part of a broker log that belongs to one spec.
+type LogExcerpt struct {
+	Method string    `json:"method"` // LogWindow or LogTail
+	From   time.Time `json:"from,omitzero"`
+	To     time.Time `json:"to,omitzero"`
+	Text   string    `json:"text"`
+	// Omitted counts the lines of the window (or log) left out to keep the
+	// excerpt short; they were the earliest ones.
+	Omitted int `json:"omitted,omitempty"`
 }
 
 // Trace directions.

@@ -9,7 +9,14 @@
 // protocol logic, no knowledge of brokers or of the catalogue (statement levels
 // come in through [AdapterOptions.LevelOf]).
 //
+// Several runs side by side form a [Matrix] (matrix.go, matrixhtml.go);
+// [Diff] lists what changed between two runs of one broker, reusing the
+// expected-verdicts comparison of expect.go.
+//
 // Layout: conformance.go is the model, its summary, exit code and JSON form;
-// ginkgo.go the adapter; junit.go and html.go the renderers; the HTML template
-// is embedded from templates/conformance.html.tmpl.
+// logexcerpt.go cuts a spec's time window out of a broker log; ginkgo.go the
+// adapter; junit.go, html.go and matrixhtml.go the renderers, with their
+// templates embedded from templates/ (common.html.tmpl holds the CSS, the
+// filter script and the spec evidence block both pages share). Pages are
+// self-contained: no network, usable without JavaScript.
 package reports

@@ -25,7 +25,8 @@ package reports
 //	mqttspec.expected     what the spec expected to see
 //	mqttspec.observed     what it saw
 //	mqttspec.trace        a JSON array of TraceEntry (see TraceEntry for the form)
-//	mqttspec.logs         broker logs around the failure
+//	mqttspec.logs         broker logs around the failure (a failing spec also
+//	                      gets a LogExcerpt: the lines of its time window)
 //	mqttspec.note         one informational observation; may repeat
 //
 // Repeated requirement/expected/observed/logs entries are joined with a
@@ -217,6 +218,7 @@ func FromGinkgo(r types.Report, opts AdapterOptions) *Conformance {
 func specFromIt(sr types.SpecReport, levelOf func(version, id string) string) Spec {
 	sp := Spec{
 		Name:     sr.FullText(),
+		Start:    sr.StartTime,
 		Duration: sr.RunTime,
 		Location: location(sr),
 	}
@@ -276,6 +278,9 @@ func specFromIt(sr types.SpecReport, levelOf func(version, id string) string) Sp
 	applyLevels(&sp, levelOf)
 	if shouldOnly && sp.Verdict == VerdictFail {
 		sp.Verdict = VerdictNonStrict
+	}
+	if needsLogExcerpt(sp.Verdict) {
+		sp.LogExcerpt = excerptFor(sp, "", DefaultExcerptLines)
 	}
 	return sp
 }
@@ -348,11 +353,13 @@ func specFromSuiteNode(sr types.SpecReport) Spec {
 		Name:     name,
 		Area:     AreaSuite,
 		Verdict:  VerdictFail,
+		Start:    sr.StartTime,
 		Duration: sr.RunTime,
 		Message:  failureMessage(sr),
 		Location: location(sr),
 	}
 	applyEntries(&sp, sr.ReportEntries)
+	sp.LogExcerpt = excerptFor(sp, "", DefaultExcerptLines)
 	return sp
 }
 

@@ -20,7 +20,7 @@ import (
 //     classname "mqttspec.<area>" and time in seconds;
 //   - fail: a <failure> whose text gives Requirement, Expected, Observed,
 //     the message and the location; the wire trace goes to <system-out> and
-//     the broker logs to <system-err>;
+//     the broker's log excerpt (else the captured log) to <system-err>;
 //   - non-strict: a <failure> (type "non-strict") when c.Strict, otherwise a
 //     passing testcase whose <system-out> says which SHOULD was not met;
 //   - informational: a passing testcase with its notes in <system-out>;
@@ -225,7 +225,7 @@ func junitCase(sp Spec, strict bool) junitTestCase {
 		if len(sp.Trace) > 0 {
 			out = append(out, "Wire trace:\n"+traceText(sp.Trace))
 		}
-		tc.SystemErr = cdata(sp.Logs)
+		tc.SystemErr = cdata(logText(sp))
 	case VerdictUnsupported, VerdictBrokerDown, VerdictSkipped:
 		msg := string(sp.Verdict)
 		if sp.Message != "" {
@@ -240,6 +240,21 @@ func junitCase(sp Spec, strict bool) junitTestCase {
 	}
 	tc.SystemOut = cdata(strings.Join(out, "\n\n"))
 	return tc
+}
+
+// logText is the broker log a CI system shows with a failure: the spec's
+// excerpt (its time window) when there is one, else the harness's capture.
+func logText(sp Spec) string {
+	ex := sp.LogExcerpt
+	switch {
+	case ex == nil:
+		return sp.Logs
+	case ex.Method == LogWindow && ex.Text == "":
+		return fmt.Sprintf("The broker logged nothing between %s and %s.", ex.From.UTC().Format(time.RFC3339Nano), ex.To.UTC().Format(time.RFC3339Nano))
+	case ex.Method == LogWindow:
+		return fmt.Sprintf("Broker log between %s and %s:\n%s", ex.From.UTC().Format(time.RFC3339Nano), ex.To.UTC().Format(time.RFC3339Nano), ex.Text)
+	}
+	return "Broker log (last lines):\n" + ex.Text
 }
 
 func cdata(s string) *junitText {

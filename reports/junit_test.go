@@ -3,6 +3,10 @@ package reports
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -136,7 +140,8 @@ func TestWriteJUnit(t *testing.T) {
 		!strings.Contains(fail.SystemOut, "+3.000ms recv c1       PUBACK id=1") {
 		t.Errorf("trace not in system-out:\n%s", fail.SystemOut)
 	}
-	if fail.SystemErr != "1741964966: Client c1 sent PUBLISH (q3)" {
+	if !strings.HasPrefix(fail.SystemErr, "Broker log between 2025-03-14T15:09:26Z and ") ||
+		!strings.HasSuffix(fail.SystemErr, "\n1741964966: Client c1 sent PUBLISH (q3)") {
 		t.Errorf("logs not in system-err: %q", fail.SystemErr)
 	}
 
@@ -229,4 +234,120 @@ func keys[V any](m map[string]V) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// TestJUnitSchemaConventions checks the document against the structure the
+// common JUnit schema (Ant's, as Jenkins, GitLab and GitHub reporters read
+// it) allows: which elements nest where, in which order, with which
+// attributes, and that the counts add up.
+func TestJUnitSchemaConventions(t *testing.T) {
+	c := sampleConformance()
+	c.Specs = append(c.Specs, Spec{ID: "z", Name: "control \x01 char ]]> end", Area: "Odd", Verdict: VerdictFail, Message: "]]> in CDATA"})
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	type rule struct {
+		children      []string // allowed, in this order (each may repeat)
+		attrs         []string // allowed
+		required      []string
+		text          bool
+		countChildren bool
+	}
+	rules := map[string]rule{
+		"testsuites": {children: []string{"testsuite"}, attrs: []string{"name", "tests", "failures", "errors", "skipped", "time"}, required: []string{"tests", "failures", "errors"}},
+		"testsuite": {children: []string{"properties", "testcase", "system-out", "system-err"},
+			attrs:    []string{"name", "tests", "failures", "errors", "skipped", "time", "timestamp", "hostname", "id", "package"},
+			required: []string{"name", "tests", "failures", "errors", "time"}},
+		"properties": {children: []string{"property"}},
+		"property":   {attrs: []string{"name", "value"}, required: []string{"name", "value"}},
+		"testcase":   {children: []string{"skipped", "failure", "error", "system-out", "system-err"}, attrs: []string{"name", "classname", "time"}, required: []string{"name", "classname", "time"}},
+		"failure":    {attrs: []string{"message", "type"}, text: true},
+		"skipped":    {attrs: []string{"message"}},
+		"system-out": {text: true},
+		"system-err": {text: true},
+	}
+	type frame struct {
+		name   string
+		lastAt int
+		kids   map[string]int
+		attrs  map[string]string
+	}
+	dec := xml.NewDecoder(&buf)
+	var stack []*frame
+	suites := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatalf("not well-formed XML: %v", err)
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			name := x.Name.Local
+			r, ok := rules[name]
+			if !ok {
+				t.Fatalf("element <%s> is not in the JUnit schema", name)
+			}
+			if len(stack) == 0 && name != "testsuites" {
+				t.Fatalf("root is <%s>", name)
+			}
+			if len(stack) > 0 {
+				parent := stack[len(stack)-1]
+				pr := rules[parent.name]
+				at := slices.Index(pr.children, name)
+				if at < 0 {
+					t.Fatalf("<%s> inside <%s>", name, parent.name)
+				}
+				if at < parent.lastAt {
+					t.Errorf("<%s> after a later sibling in <%s>", name, parent.name)
+				}
+				parent.lastAt = at
+				parent.kids[name]++
+			}
+			f := &frame{name: name, kids: map[string]int{}, attrs: map[string]string{}}
+			for _, a := range x.Attr {
+				if !slices.Contains(r.attrs, a.Name.Local) {
+					t.Errorf("<%s %s=...>: attribute not in the schema", name, a.Name.Local)
+				}
+				f.attrs[a.Name.Local] = a.Value
+			}
+			for _, req := range r.required {
+				if _, ok := f.attrs[req]; !ok {
+					t.Errorf("<%s> lacks %s", name, req)
+				}
+			}
+			stack = append(stack, f)
+		case xml.EndElement:
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if f.name == "testcase" && f.kids["failure"]+f.kids["skipped"]+f.kids["error"] > 1 {
+				t.Errorf("testcase %q has more than one outcome", f.attrs["name"])
+			}
+			if f.name == "testsuite" {
+				suites++
+				if f.attrs["tests"] != fmt.Sprint(f.kids["testcase"]) {
+					t.Errorf("suite %q: tests=%s but %d testcases", f.attrs["name"], f.attrs["tests"], f.kids["testcase"])
+				}
+			}
+		case xml.CharData:
+			if len(stack) > 0 && strings.TrimSpace(string(x)) != "" && !rules[stack[len(stack)-1].name].text {
+				t.Errorf("text inside <%s>", stack[len(stack)-1].name)
+			}
+		}
+	}
+	if suites == 0 {
+		t.Error("no testsuite")
+	}
+	// Statement IDs lead the test names, which is what CI systems list.
+	_, cases := parseJUnit(t, c)
+	if _, ok := cases["MQTT 5.0 / PUBLISH :: [MQTT-3.3.1-4] PUBLISH with QoS 3 closes the connection"]; !ok {
+		var names []string
+		for n := range cases {
+			names = append(names, n)
+		}
+		t.Errorf("no test named by its statement; names: %q", names)
+	}
 }

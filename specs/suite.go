@@ -128,6 +128,13 @@ func Convert(r types.Report, opts Options, start time.Time) *reports.Conformance
 	for _, v := range harness.Cfg().Versions {
 		c.Versions = append(c.Versions, harness.VersionName(v))
 	}
+	c.Catalogue = catalogueStatements(cat, c.Versions)
+	if t := opts.Target; t != nil && !opts.DryRun {
+		c.Observed = observedCapabilities(t, harness.Cfg().Versions)
+	}
+	// The excerpts from the whole log (the per-spec capture holds only its
+	// last part).
+	c.FillLogExcerpts(0)
 	return c
 }
 

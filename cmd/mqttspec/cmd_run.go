@@ -35,6 +35,11 @@ func init() {
 	}
 }
 
+// defaultHTMLReport is where `mqttspec run` writes its HTML report unless
+// told otherwise: the report is what people read, so a run without flags
+// leaves one behind.
+const defaultHTMLReport = "mqttspec-report.html"
+
 // errChecksFailed makes the exit code 1 after the reports are written.
 var errChecksFailed = errors.New("conformance: at least one MUST statement is broken")
 
@@ -144,6 +149,11 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 				return err
 			}
 			printSummary(cmd, res)
+			for _, out := range []struct{ what, path string }{{"HTML report", htmlOut}, {"JSON results", jsonOut}, {"JUnit XML", junit}} {
+				if out.path != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", out.what, out.path)
+				}
+			}
 			if writeExpect != "" {
 				if err := writeExpectations(res, writeExpect); err != nil {
 					return err
@@ -171,7 +181,7 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 	f.StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MQTT-3.3.1-4' or 'mqtt-5.0 && !MQTT-4.7.1-1'")
 	f.BoolVar(&strict, "strict", false, "fail on broken SHOULD statements too")
 	f.BoolVar(&verbose, "verbose", false, "print every spec as it runs")
-	f.StringVar(&htmlOut, "html-report", "", "write the HTML report to this file")
+	f.StringVar(&htmlOut, "html-report", defaultHTMLReport, `write the HTML report to this file ("" for none)`)
 	f.StringVar(&jsonOut, "json-report", "", "write the JSON results to this file")
 	f.StringVar(&junit, "junit-report", "", "write JUnit XML to this file")
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "bound for the whole run")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,9 +15,23 @@ import (
 
 // TestRunWithLogin runs specs against a broker that admits no anonymous
 // client: with --username and MQTTSPEC_PASSWORD every spec client logs in,
-// the specs pass, and the report shows the password as *** only. (The
-// suite runs once per process, so this is the package's only suite run.)
+// the specs pass, and the report shows the password as *** only. Ginkgo
+// runs once per process (the catalogue test runs it too), so the run
+// happens in a child process: this test binary, re-executed.
 func TestRunWithLogin(t *testing.T) {
+	if os.Getenv("MQTTSPEC_LOGIN_CHILD") == "1" {
+		runWithLogin(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunWithLogin$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "MQTTSPEC_LOGIN_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func runWithLogin(t *testing.T) {
 	b := broker.New(broker.Config{Authenticator: auth.CheckerFunc(func(_, user string, pw []byte, _, _ bool) bool {
 		return user == "tester" && string(pw) == "s3cret-pw"
 	})})
@@ -31,7 +46,7 @@ func TestRunWithLogin(t *testing.T) {
 	t.Setenv("MQTTSPEC_PASSWORD", "s3cret-pw")
 	// Publish/subscribe specs of 3.1.1: each needs an accepted CONNECT.
 	r := runArgs("run", "--target", "tcp://"+ln.Addr().String(), "--username", "tester", "--mqtt", "3.1.1",
-		"--label-filter", "MQTT-3.3.1-5 || MQTT-3.3.1-6", "--json-report", report)
+		"--label-filter", "MQTT-3.3.1-5 || MQTT-3.3.1-6", "--json-report", report, "--html-report", "")
 	if r.code != exitOK {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}

@@ -7,12 +7,13 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mqttspec",
 		Short: "Conformance, fleet and fuzz testing for MQTT brokers",
-		Long: `mqttspec tests MQTT brokers: does a broker follow the MQTT 3.1.1 and 5.0
-specifications (run, catalogue), and a strict reference broker and codec to
-compare against (broker, decode).
+		Long: `mqttspec tests MQTT brokers, in-process, at an address, or in a container:
 
-Not yet part of this build: containers for other brokers, the multi-broker
-matrix, the fleet simulator and the network fuzzer.`,
+  does it follow the MQTT 3.1.1 and 5.0 specifications?   run, matrix, report, catalogue
+  does it hold up under a fleet of devices?               sim
+  does its packet parser survive hostile input?           fuzz
+
+and carries a strict reference broker and codec to compare against (broker, decode).`,
 		Version: versionString(),
 		// Arguments that name no subcommand are a usage error, not a cue for help.
 		Args: cobra.NoArgs,
@@ -34,6 +35,8 @@ matrix, the fleet simulator and the network fuzzer.`,
 	root.AddCommand(newBrokerCmd())
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newCatalogueCmd())
+	root.AddCommand(newReportCmd())
+	root.AddCommand(newMatrixCmd())
 
 	return root
 }
