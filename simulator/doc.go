@@ -1,0 +1,20 @@
+// Package simulator is mqttspec's fleet simulator: it emulates thousands of
+// home-automation devices (homes → rooms → sensors and actuators, topics
+// such as Long-Home/Küche/Temperatur) against a broker and accounts for
+// every message.
+//
+// A Scenario (YAML, or the built-in "home") describes the fleet; a Fleet
+// enumerates its devices deterministically from their index, so a shard
+// (i/n) can take its part without coordination. The engine speaks MQTT
+// through reference/packet over raw TCP connections: one scheduler
+// goroutine drives every publish and keep-alive from a heap (open loop: a
+// message is stamped with the time it should have been sent), and on Linux
+// one epoll poller reads every device connection, so an idle device costs
+// a small struct and no goroutine. Observers subscribe with wildcards and
+// count lost, duplicated and reordered messages per QoS exactly; latency
+// goes into HDR histograms that merge exactly across shards.
+//
+// It knows brokers only as a URL: starting one is the brokers package's
+// job, and rendering results beyond the summary table is the reports
+// package's.
+package simulator
