@@ -504,6 +504,9 @@ func pahoV311(addr string, maxQoS packet.QoS) {
 	opts := paho3.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(ClientID()).
 		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(timeout).SetCleanSession(true).
 		SetProtocolVersion(4)
+	if l := Target().Login; l != nil {
+		opts.SetUsername(l.Username).SetPassword(l.Password)
+	}
 	c := paho3.NewClient(opts)
 	if tok := c.Connect(); !tok.WaitTimeout(timeout) || tok.Error() != nil {
 		Failf("Paho connected", "connect: %v", tok.Error())
@@ -550,7 +553,12 @@ func pahoV5(addr string, maxQoS packet.QoS) {
 	got := make(chan *paho5.Publish, 8)
 	c := paho5.NewClient(paho5.ClientConfig{Conn: conn, OnPublishReceived: []func(paho5.PublishReceived) (bool, error){
 		func(pr paho5.PublishReceived) (bool, error) { got <- pr.Packet; return true, nil }}})
-	ca, err := c.Connect(ctx, &paho5.Connect{ClientID: ClientID(), CleanStart: true, KeepAlive: 30})
+	cp := &paho5.Connect{ClientID: ClientID(), CleanStart: true, KeepAlive: 30}
+	if l := Target().Login; l != nil {
+		cp.Username, cp.UsernameFlag = l.Username, true
+		cp.Password, cp.PasswordFlag = []byte(l.Password), l.Password != ""
+	}
+	ca, err := c.Connect(ctx, cp)
 	if err != nil || ca.ReasonCode != 0 {
 		Failf("Paho connected", "connect: %v (%+v)", err, ca)
 	}

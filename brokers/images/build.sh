@@ -7,10 +7,12 @@
 #   mqttspec/nats:2.15.2      nats-server v2.15.2         static Go binary, FROM scratch
 #   mqttspec/mosquitto:2.0.11 Debian bookworm's mosquitto  mmdebstrap rootfs + docker import
 #   mqttspec/rabbitmq:3.10    Debian bookworm's rabbitmq   mmdebstrap rootfs + docker import
+#   mqttspec/ejabberd:23.01   Debian bookworm's ejabberd   optional: built only when named (build.sh ejabberd)
 #
 # Usage: brokers/images/build.sh [-f|--force] [-j N] [IMAGE...]   (IMAGE: reference mochi nats
-# mosquitto rabbitmq; default all). Go code comes through the Go module proxy, Debian packages
-# from the mirror in the machine's apt sources (read at build time, never written here).
+# mosquitto rabbitmq, default all five; or ejabberd, only when named). Go code comes through the
+# Go module proxy, Debian packages from the mirror in the machine's apt sources (read at build
+# time, never written here).
 #
 # Cache: every image carries the label org.mqttspec.images.inputs, a SHA-256 over its inputs
 # (this script, its directory under brokers/images/, the Go toolchain, the compiled Go files and
@@ -41,6 +43,7 @@ declare -A TAG=(
 	[mosquitto]=mqttspec/mosquitto:2.0.11
 	[rabbitmq]=mqttspec/rabbitmq:3.10
 )
+TAG[ejabberd]=mqttspec/ejabberd:23.01 # optional: not in ALL, so built only when named
 NATS_MODULE=github.com/nats-io/nats-server/v2
 NATS_VERSION=v2.15.2
 MOCHI_MODULE=github.com/mochi-mqtt/server/v2
@@ -48,6 +51,7 @@ MOCHI_VERSION=v2.7.9
 DEBIAN_SUITE=bookworm
 MOSQUITTO_VERSION=2.0.11 # upstream version the Debian package must carry
 RABBITMQ_VERSION=3.10    # upstream series the Debian package must carry
+EJABBERD_VERSION=23.01   # upstream version the Debian ejabberd package must carry
 # Merged /usr without the usrmerge package (which would pull in ~50 MB of perl): mmdebstrap
 # gets its merged-usr hooks (symlinks, then usr-is-merged), debootstrap makes the symlinks
 # itself and is given usr-is-merged to satisfy init-system-helpers' "usrmerge | usr-is-merged".
@@ -154,6 +158,7 @@ inputs_hash() {
 		nats) go_inputs; echo "module $NATS_MODULE@$NATS_VERSION" ;;
 		mosquitto) debian_inputs mosquitto ;;
 		rabbitmq) debian_inputs rabbitmq-server ;;
+		ejabberd) debian_inputs ejabberd ;;
 		esac
 	} | tee "$work/$name/inputs" | sha
 }
@@ -359,11 +364,14 @@ build_rabbitmq() {
 		'CMD ["rabbitmq-server"]'
 }
 
+# build_ejabberd, for the optional ejabberd image, lives in its own directory.
+. "$here/ejabberd/image.sh"
 # ---------------------------------------------------------------------------------------------
 # Run
 
 need_debian=0
 for n in "${selected[@]}"; do case "$n" in mosquitto | rabbitmq) need_debian=1 ;; esac; done
+case " ${selected[*]} " in *" ejabberd "*) need_debian=1 ;; esac
 if [ $need_debian = 1 ]; then
 	[ "$(id -u)" = 0 ] || die "mosquitto and rabbitmq are built with mmdebstrap/chroot and need root"
 	ensure_bootstrap_tool
