@@ -82,15 +82,13 @@ var _ = Describe("CONNECT", func() {
 		It("refuses an unsupported protocol level and closes the connection",
 			Statement(v, "MQTT-3.1.2-2"), func() {
 				Requirement("A server answers a protocol level it does not support with CONNACK 0x01 (3.1.1) / 0x84 (5.0) and closes the connection; a 5.0 server may also just close.")
-				// The server cannot know which CONNACK format a level-99
-				// client reads; every level understands the 3.1.1 form, so
-				// the answer is read as 3.1.1 (a 5.0 CONNACK 0x84 without
-				// properties reads the same way).
+				// The server cannot know which CONNACK form a level-99
+				// client reads: the answer is read as 3.1.1, or else as 5.0.
 				c := NewClient(packet.V311)
 				b, _ := packet.Encode(&packet.Connect{ProtocolVersion: v, ClientID: ClientID(), CleanStart: true}, v)
 				b[2+2+4] = 99 // protocol level
 				c.SendRaw(b)
-				got := c.ExpectClosed()
+				got := c.ExpectClosedAnswer()
 				if v == packet.V311 {
 					if len(got) != 1 {
 						Failf("CONNACK 0x01 then close", "%d packets before the close", len(got))
@@ -146,11 +144,20 @@ var _ = Describe("CONNECT", func() {
 				cp := &packet.Connect{ProtocolVersion: v, ClientID: ClientID(), CleanStart: true}
 				cp.Properties.AuthMethod = []byte("mqttspec-unknown-method")
 				c.Send(cp)
-				got := c.ExpectClosed()
-				if len(got) > 0 {
-					if ca, ok := got[0].(*packet.Connack); ok && (ca.ReasonCode < 0x80 || ca.SessionPresent) {
-						Failf("a refusing CONNACK (code >= 0x80, Session Present 0)", "%s", packet.Summary(ca, v))
+				p, err := c.Read()
+				if perr := packet.AsError(err); perr != nil {
+					Failf("well-formed packets from the broker", "a malformed packet: %v", perr)
+				}
+				if err == nil {
+					if ca, ok := p.(*packet.Connack); ok && ca.ReasonCode < 0x80 {
+						// Accepting it breaks MQTT-4.12.0-1 (its own spec says
+						// so); the rule checked here needs a refusal.
+						Unsupported("not exercised: the server accepted a CONNECT with an authentication method it does not offer (CONNACK %s), so there was no refusing CONNACK to check", ca.ReasonCode)
 					}
+					if ca, ok := p.(*packet.Connack); ok && ca.SessionPresent {
+						Failf("a refusing CONNACK with Session Present 0", "%s", packet.Summary(ca, v))
+					}
+					c.ExpectClosed()
 				}
 			})
 
@@ -210,11 +217,11 @@ var _ = Describe("CONNECT", func() {
 		It("does not treat a CONNECT with another protocol name as MQTT",
 			Statement(v, "MQTT-3.1.2-1"), func() {
 				Requirement("A CONNECT whose protocol name is not MQTT is not processed as MQTT: the server closes the connection or answers as another protocol, never with a successful CONNACK.")
-				c := NewClient(packet.V311)
+				c := NewClient(v)
 				b, _ := packet.Encode(&packet.Connect{ProtocolVersion: v, ClientID: ClientID(), CleanStart: true}, v)
 				copy(b[4:8], "MQTX") // the protocol name follows its two-byte length
 				c.SendRaw(b)
-				for _, p := range c.ExpectClosed() {
+				for _, p := range c.ExpectClosedAnswer() {
 					if ca, ok := p.(*packet.Connack); ok && ca.ReasonCode == 0 {
 						Failf("no successful CONNACK", "CONNACK 0x00: the CONNECT was processed as MQTT")
 					}

@@ -53,7 +53,7 @@ var _ = Describe("Keep alive", func() {
 	ForVersions(func(v packet.Version) {
 		It("closes a connection silent for one and a half keep-alive periods",
 			Statement(v, kaStatements(v)...), timerSpec, func() {
-				Requirement("With a keep alive of 1 s (and, in 5.0, no Server Keep Alive) the server closes a connection that sends nothing for 1.5 s; it must not close it within the first keep-alive period.")
+				Requirement("With a keep alive of 1 s (and, in 5.0, no Server Keep Alive) the server closes a connection that sends nothing for 1.5 s.")
 				c := NewClient(v)
 				ka := kaConnect(c, nil)
 				start := time.Now()
@@ -75,24 +75,50 @@ var _ = Describe("Keep alive", func() {
 					}
 				}
 				if elapsed < ka {
-					Failf("the connection open for at least the keep alive of "+ka.String(), "closed after %v", elapsed.Round(time.Millisecond))
+					// No statement sets a lower bound for the server; the spec
+					// below shows whether a client that keeps within its keep
+					// alive is left alone.
+					Note("the server closed the connection before one keep-alive period (%v) had passed", ka)
 				}
 			})
 
 		It("keeps a connection open while the client sends packets within the keep alive",
 			Statement(v, kaStatement(v), "MQTT-3.12.4-1"), timerSpec, func() {
 				Requirement("Any packet from the client restarts the keep-alive timer: a client pinging every 0.8 s with a keep alive of 1 s stays connected past 1.5 s.")
-				c := NewClient(v)
-				ka := kaConnect(c, nil)
-				step := ka * 4 / 5
-				for i := 0; i < 2; i++ {
-					if p, err := c.WaitQuiet(step); p != nil || err != nil {
+				// The client must itself keep within the keep alive: on a busy
+				// machine its ping can go out late, and then the server's close
+				// proves nothing. Such an attempt is repeated with a new client.
+				for attempt := 1; ; attempt++ {
+					c := NewClient(v)
+					ka := kaConnect(c, nil)
+					step := ka * 4 / 5
+					last, late := time.Now(), time.Duration(0)
+					for i := 0; i < 2; i++ {
+						p, err := c.WaitQuiet(step)
+						// Back well after the wait's deadline: this process was
+						// not scheduled, so the ping would go out late (and a
+						// close seen now may answer that lateness).
+						if gap := time.Since(last); gap > step+150*time.Millisecond {
+							late = gap
+							break
+						}
 						if err != nil {
 							Failf("the connection open while the client pings", "closed after %v: %v", time.Duration(i+1)*step, err)
 						}
-						Failf("nothing from the server while idle", "%s", packet.Summary(p, v))
+						if p != nil {
+							Failf("nothing from the server while idle", "%s", packet.Summary(p, v))
+						}
+						c.Ping()
+						last = time.Now()
 					}
-					c.Ping()
+					if late == 0 {
+						return
+					}
+					TraceNote("attempt %d: the client's own ping was due after %v but %v had passed (a busy machine); trying again", attempt, step, late.Round(time.Millisecond))
+					c.Close()
+					if attempt == 3 {
+						Unsupported("inconclusive: in 3 attempts the client could not send its pings on time (this machine is too busy)")
+					}
 				}
 			})
 

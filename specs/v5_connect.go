@@ -44,19 +44,23 @@ var _ = Describe("CONNACK (5.0)", func() {
 				}
 			})
 
+		// Each refusal rests on its own rule (a Protocol Error closes the
+		// connection; an unknown authentication method too); the CONNACK,
+		// if any, carries a defined code.
 		for _, tc := range []struct {
 			name, why string
+			rule      string
 			set       func(*packet.Properties)
 		}{
-			{"a Receive Maximum of 0", "a Protocol Error", func(p *packet.Properties) {
+			{"a Receive Maximum of 0", "a Protocol Error", "MQTT-4.13.1-1", func(p *packet.Properties) {
 				p.Present = p.Present.With(packet.PropReceiveMaximum) // value 0
 			}},
-			{"an authentication method it does not offer", "0x8C Bad authentication method fits", func(p *packet.Properties) {
+			{"an authentication method it does not offer", "0x8C Bad authentication method fits", "MQTT-4.12.0-1", func(p *packet.Properties) {
 				p.AuthMethod = []byte("mqttspec-unknown-method")
 			}},
 		} {
 			It("refuses a CONNECT with "+tc.name+" using a defined Connect Reason Code",
-				Statement(v, "MQTT-3.2.2-8"), func() {
+				Statement(v, tc.rule, "MQTT-3.2.2-8"), func() {
 					Requirement("A CONNACK uses only the Connect Reason Codes of section 3.2.2.2; refusing a CONNECT with " + tc.name + " (" + tc.why + "), the code is a failure code from that list, or the server closes without CONNACK.")
 					c := NewClient(v)
 					cp := &packet.Connect{CleanStart: true, KeepAlive: 60}

@@ -334,6 +334,73 @@ func (c *Client) Disconnect() {
 	c.Close()
 }
 
+// ExpectClosedAnswer is ExpectClosed for an answer whose format the server
+// must guess: to a CONNECT with a protocol name or level it does not know, a
+// server may answer in the 3.1.1 or the 5.0 form. Packets are framed by the
+// fixed header, which every version shares, and each is read as the
+// client's version or else as the other one; only bytes that neither
+// version decodes are a finding.
+func (c *Client) ExpectClosedAnswer() []packet.Packet {
+	GinkgoHelper()
+	other := packet.V5
+	if c.V == packet.V5 {
+		other = packet.V311
+	}
+	var got []packet.Packet
+	c.conn.SetReadDeadline(time.Now().Add(Cfg().ReadTimeout))
+	for {
+		frame, err := readFrame(c.conn)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				Failf("the broker closes the network connection", "the connection was still open after %v", Cfg().ReadTimeout)
+			}
+			c.tr.add("note", c.Name, nil, "read: "+readError(err))
+			return got
+		}
+		p, _, err := packet.Decode(frame, packet.DecodeOptions{Version: c.V})
+		if err != nil {
+			var err2 error
+			if p, _, err2 = packet.Decode(frame, packet.DecodeOptions{Version: other}); err2 != nil {
+				c.tr.add("recv", c.Name, frame, "undecodable: "+err.Error())
+				Failf("well-formed packets from the broker (in the 3.1.1 or the 5.0 form)", "a malformed packet: %v", err)
+			}
+			c.tr.add("recv", c.Name, frame, packet.Summary(p, other)+" (read as "+VersionName(other)+")")
+		} else {
+			c.tr.add("recv", c.Name, frame, packet.Summary(p, c.V))
+		}
+		got = append(got, p)
+	}
+}
+
+// readFrame reads one MQTT packet's bytes: the fixed header byte, the
+// Remaining Length (at most four bytes) and that many bytes.
+func readFrame(r io.Reader) ([]byte, error) {
+	head := make([]byte, 1, 5)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return nil, err
+	}
+	n, mul := 0, 1
+	for i := 0; ; i++ {
+		var b [1]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return nil, err
+		}
+		head = append(head, b[0])
+		n += int(b[0]&0x7f) * mul
+		if b[0]&0x80 == 0 {
+			break
+		}
+		if i == 3 {
+			return nil, errors.New("a Remaining Length longer than four bytes")
+		}
+		mul *= 128
+	}
+	frame := append(head, make([]byte, n)...)
+	_, err := io.ReadFull(r, frame[len(head):])
+	return frame, err
+}
+
 // ExpectClosed waits until the broker closes the connection and returns the
 // packets it sent first (e.g. a 5.0 DISCONNECT). It fails the spec when the
 // connection is still open after the read timeout.
