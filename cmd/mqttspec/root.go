@@ -37,6 +37,7 @@ and carries a strict reference broker and codec to compare against (broker, deco
 	root.AddCommand(newCatalogueCmd())
 	root.AddCommand(newReportCmd())
 	root.AddCommand(newMatrixCmd())
+	root.AddCommand(newFuzzCmd())
 	root.AddCommand(newSimCmd())
 
 	return root

@@ -220,6 +220,9 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	b.closed = true
+	// Cancelled before the listeners close, so that Serve, woken by the
+	// close, sees the shutdown and returns ErrClosed.
+	b.cancel()
 	for _, ln := range b.listeners {
 		ln.Close()
 	}
@@ -228,7 +231,6 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		clients = append(clients, c)
 	}
 	b.mu.Unlock()
-	b.cancel()
 	for _, c := range clients {
 		c.shutdown(packet.ServerShuttingDown)
 	}

@@ -219,3 +219,22 @@ func TestV5Features(t *testing.T) {
 		t.Fatalf("alias publish delivered as %q %q", got.Topic, got.Payload)
 	}
 }
+
+// A second CONNECT on a 5.0 connection that the decoder refuses with a code
+// only CONNACK may carry (here an unknown protocol level, 0x84) ends the
+// connection with DISCONNECT 0x82 Protocol Error [MQTT-3.1.0-2]: the
+// network fuzzer found the broker sending DISCONNECT 0x84, which DISCONNECT
+// may not carry.
+func TestSecondConnectWithBadLevelIsProtocolError(t *testing.T) {
+	_, addr := startBroker(t, Config{})
+	c := connectRaw(t, addr, packet.V5, "second-connect", true)
+	c.sendBytes([]byte{0x10, 0x0f, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x80, 0x02, 0xff, 0xff, 0x02, 0x19, 0x01, 0x00, 0x00})
+	got := c.expectClosed()
+	if len(got) != 1 {
+		t.Fatalf("got %d packets before the close, want one DISCONNECT: %v", len(got), got)
+	}
+	d, ok := got[0].(*packet.Disconnect)
+	if !ok || d.ReasonCode != packet.ProtocolError {
+		t.Fatalf("got %v, want DISCONNECT 0x82 Protocol Error", got[0])
+	}
+}

@@ -344,7 +344,14 @@ func (c *client) readFailed(err error) {
 		// A malformed packet or protocol error closes the connection; a 5.0
 		// client is told why first [MQTT-4.13.1-1].
 		c.b.log.Debug("protocol violation", "client", c.id, "err", perr.Error())
-		c.kick(perr.Reason)
+		reason := perr.Reason
+		if !packet.ReasonAllowed(packet.DISCONNECT, reason) {
+			// A code only CONNACK may carry: a second CONNECT, itself
+			// refused by the decoder (an unknown protocol level, say). A
+			// second CONNECT is a Protocol Error [MQTT-3.1.0-2].
+			reason = packet.ProtocolError
+		}
+		c.kick(reason)
 		return
 	}
 	var ne net.Error
