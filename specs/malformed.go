@@ -343,7 +343,7 @@ var _ = Describe("Control packet format and protocol errors", func() {
 			Requirement("Over WebSocket, packets need not line up with frames: one packet may span several frames and one frame may carry several packets.")
 			c := NewClient(v, At(WebSocketEndpoint()))
 			id := ClientID()
-			connect, _ := packet.Encode(&packet.Connect{ProtocolVersion: v, ClientID: id, CleanStart: true}, v)
+			connect, _ := packet.Encode(c.WithLogin(&packet.Connect{ProtocolVersion: v, ClientID: id, CleanStart: true}), v)
 			// The client writes one binary frame per call: the CONNECT goes
 			// in three frames, split inside the fixed header and the
 			// protocol name.

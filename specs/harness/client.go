@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -104,6 +105,16 @@ func (c *Client) Close() {
 	}
 }
 
+// WithLogin adds the target's login to cp (a CONNECT a spec encodes
+// itself, e.g. to split it across frames) as Send would, and returns it.
+func (c *Client) WithLogin(cp *packet.Connect) *packet.Connect {
+	if c.login != nil && !cp.UsernameFlag && !cp.PasswordFlag {
+		cp.Username, cp.UsernameFlag = c.login.Username, true
+		cp.Password, cp.PasswordFlag = []byte(c.login.Password), c.login.Password != ""
+	}
+	return cp
+}
+
 // Send encodes and writes a packet. On a target that requires a login of
 // every client, a CONNECT without a user name carries the login; the trace
 // shows it with the password replaced by "***".
@@ -111,8 +122,7 @@ func (c *Client) Send(p packet.Packet) {
 	GinkgoHelper()
 	traced := p
 	if cp, ok := p.(*packet.Connect); ok && c.login != nil && !cp.UsernameFlag && !cp.PasswordFlag {
-		cp.Username, cp.UsernameFlag = c.login.Username, true
-		cp.Password, cp.PasswordFlag = []byte(c.login.Password), c.login.Password != ""
+		c.WithLogin(cp)
 		redacted := *cp
 		if redacted.PasswordFlag {
 			redacted.Password = []byte("***")
@@ -134,7 +144,13 @@ func (c *Client) Send(p packet.Packet) {
 // SendRaw writes bytes a spec crafted by hand (malformed packets).
 func (c *Client) SendRaw(b []byte) {
 	GinkgoHelper()
-	c.tr.send(c.Name, b, nil, c.V)
+	traced := b
+	if c.login != nil && c.login.Password != "" && bytes.Contains(b, []byte(c.login.Password)) {
+		// The trace goes into reports: the login's password never does.
+		pw := []byte(c.login.Password)
+		traced = bytes.ReplaceAll(b, pw, bytes.Repeat([]byte("*"), len(pw)))
+	}
+	c.tr.send(c.Name, traced, nil, c.V)
 	c.write(b)
 }
 
