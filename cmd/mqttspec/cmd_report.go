@@ -24,7 +24,7 @@ side-by-side matrix, or list what changed between two runs of one broker.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newReportRenderCmd(), newReportMergeCmd(), newReportDiffCmd())
+	cmd.AddCommand(newReportRenderCmd(), newReportMergeCmd(), newReportDiffCmd(), newReportCheckCmd())
 	return cmd
 }
 
