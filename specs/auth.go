@@ -127,7 +127,7 @@ var _ = Describe("Authentication", func() {
 				}
 
 				marker := authSentinel(v, user, topic)
-				for _, p := range sub.ReceiveUntil(marker) {
+				for _, p := range ReceiveUntilMarker(sub, string(marker), 64) {
 					if string(p.Payload) == string(payload) {
 						Failf("the PUBLISH after the refused CONNECT never delivered", "it reached the subscriber before the sentinel")
 					}
@@ -358,7 +358,7 @@ var _ = Describe("Security policy (section 5, no numbered statement)", func() {
 			}
 
 			marker := authSentinel(v, writer, acl.DeniedTopic)
-			for _, p := range reader.ReceiveUntil(marker) {
+			for _, p := range ReceiveUntilMarker(reader, string(marker), 64) {
 				if string(p.Payload) == string(payload) {
 					Failf("the unauthorised message never delivered", "it reached a subscriber")
 				}
@@ -379,7 +379,7 @@ var _ = Describe("Security policy (section 5, no numbered statement)", func() {
 			w.Publish(acl.DeniedTopic, UniquePayload("secret"), 1, false)
 			marker := UniquePayload("marker")
 			w.Publish(ACLTopic("marker"), marker, 1, false)
-			for _, p := range c.ReceiveUntil(marker) {
+			for _, p := range ReceiveUntilMarker(c, string(marker), 64) {
 				if string(p.Topic) == acl.DeniedTopic {
 					Failf("no message on "+acl.DeniedTopic, "%s", packet.Summary(p, v))
 				}
@@ -404,7 +404,7 @@ var _ = Describe("Security policy (section 5, no numbered statement)", func() {
 			}
 			marker := UniquePayload("marker")
 			w.Publish(ACLTopic("marker"), marker, 1, false)
-			for _, p := range c.ReceiveUntil(marker) {
+			for _, p := range ReceiveUntilMarker(c, string(marker), 64) {
 				if string(p.Topic) == acl.DeniedTopic {
 					Failf("no retained message from "+acl.DeniedTopic, "%s", packet.Summary(p, v))
 				}
@@ -428,7 +428,7 @@ var _ = Describe("Security policy (section 5, no numbered statement)", func() {
 			w.Publish(acl.DeniedTopic, UniquePayload("secret"), 1, false)
 			marker := UniquePayload("marker")
 			w.Publish(markerTopic, marker, 1, false)
-			for _, p := range c.ReceiveUntil(marker) {
+			for _, p := range ReceiveUntilMarker(c, string(marker), 64) {
 				if string(p.Topic) == acl.DeniedTopic {
 					Failf("no message on "+acl.DeniedTopic, "%s", packet.Summary(p, v))
 				}
@@ -450,7 +450,7 @@ var _ = Describe("Security policy (section 5, no numbered statement)", func() {
 			payload := UniquePayload("readable")
 			w := Login(v, *acl.Writer, Named("writer"))
 			w.Publish(acl.ReadOnlyTopic, payload, 1, false)
-			c.ReceiveUntil(payload)
+			ReceiveUntilMarker(c, string(payload), 64)
 		})
 	})
 })

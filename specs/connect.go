@@ -186,7 +186,7 @@ var _ = Describe("CONNECT", func() {
 				if ca := ConnectPersistent(other, otherID); ca.SessionPresent {
 					Failf("Session Present 0 for an identifier with no session", "Session Present 1")
 				}
-				DeferCleanup(func() { EndSession(v, otherID) })
+				ForgetSession(v, otherID)
 				Resume(v, id)
 			})
 
@@ -266,7 +266,7 @@ var _ = Describe("CONNECT", func() {
 				if ca := ConnectPersistent(c, id); ca.SessionPresent {
 					Failf("Session Present 0", "Session Present 1 for an identifier never used before")
 				}
-				DeferCleanup(func() { EndSession(packet.V311, id) })
+				ForgetSession(packet.V311, id)
 			})
 
 		It("gives clients with an empty identifier distinct sessions",

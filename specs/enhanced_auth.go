@@ -124,7 +124,7 @@ var _ = Describe("Enhanced authentication", func() {
 					}
 				}
 				marker := Sentinel(v, topic)
-				for _, p := range sub.ReceiveUntil([]byte(marker)) {
+				for _, p := range ReceiveUntilMarker(sub, marker, 64) {
 					if string(p.Payload) == string(payload) {
 						Failf("the PUBLISH after the refused CONNECT never delivered", "it reached the subscriber before the sentinel")
 					}

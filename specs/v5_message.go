@@ -106,7 +106,7 @@ var _ = Describe("Message properties", func() {
 				props := fullProps(Topic("props", "retained-reply"))
 				p := &packet.Publish{Topic: []byte(topic), QoS: 1, Retain: true, Payload: []byte("retained"), Properties: props}
 				pub.PublishPacket(p)
-				DeferCleanup(func() { WipeRetained(v, topic) })
+				ClearRetained(v, topic)
 				sub := Connected(v, Named("subscriber"))
 				sub.MustSubscribe(topic, 1)
 				got := sub.Receive()

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mqttspec/mqttspec/reference/broker/auth"
 	"github.com/mqttspec/mqttspec/reference/packet"
@@ -376,19 +374,7 @@ func TestServerPerListenerAuthFromConfigFile(t *testing.T) {
     auth: {allow_anonymous: false, password_file: passwd, acl_file: acl}
 sys_interval: 0s
 `)
-	fc, err := LoadConfigFile(filepath.Join(dir, "broker.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := StartServer(fc, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
+	srv := startServerFromFile(t, filepath.Join(dir, "broker.yaml"))
 	open, authAddr, certs := srv.Addrs()[0].String(), srv.Addrs()[1].String(), srv.Addrs()[2].String()
 
 	// Open listener: anonymous, and no ACL.

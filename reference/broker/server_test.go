@@ -37,19 +37,7 @@ limits:
 sys_interval: 0s
 metrics: {address: "127.0.0.1:0"}
 `)
-	fc, err := LoadConfigFile(filepath.Join(dir, "broker.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := StartServer(fc, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
+	srv := startServerFromFile(t, filepath.Join(dir, "broker.yaml"))
 	plain, secure := srv.Addrs()[0].String(), srv.Addrs()[1].String()
 
 	bob := dialRaw(t, plain, packet.V5)
@@ -135,4 +123,24 @@ func writeAuthFixture(t *testing.T, dir string) (set *certgen.Set, write func(na
 	write("passwd", "bob:"+hash+"\n")
 	write("acl", "user alice\ntopic readwrite Long-Home/#\nuser bob\ntopic read Long-Home/#\n")
 	return set, write
+}
+
+// startServerFromFile starts `mqttspec broker --config path` in this
+// process and stops it when the test ends.
+func startServerFromFile(t *testing.T, path string) *Server {
+	t.Helper()
+	fc, err := LoadConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := StartServer(fc, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Close(ctx)
+	})
+	return srv
 }

@@ -198,26 +198,6 @@ func RawConnect(v packet.Version, clientID string, flags byte, fields ...[]byte)
 	return append(out, body...)
 }
 
-// ReceiveUntil reads PUBLISH packets (acknowledging them) until one whose
-// payload is stop arrives, and returns those that came before it. Other
-// packets fail the spec, as does the stop payload never arriving.
-func (c *Client) ReceiveUntil(stop []byte) []*packet.Publish {
-	GinkgoHelper()
-	var before []*packet.Publish
-	for {
-		p := c.Next()
-		pub, ok := p.(*packet.Publish)
-		if !ok {
-			Failf("PUBLISH packets up to the marker "+string(stop), "%s", packet.Summary(p, c.V))
-		}
-		c.Ack(pub)
-		if string(pub.Payload) == string(stop) {
-			return before
-		}
-		before = append(before, pub)
-	}
-}
-
 // ConnackCode names a CONNACK code as version v defines it: "0x04 bad
 // user name or password" in 3.1.1, "0x86 Bad User Name or Password" in 5.0.
 func ConnackCode(v packet.Version, code packet.ReasonCode) string {

@@ -64,7 +64,7 @@ func PersistentClient(v packet.Version, id string, opts ...ClientOption) (*Clien
 	}
 	c := NewClient(v, opts...)
 	ca := ConnectPersistent(c, id)
-	DeferCleanup(func() { EndSession(v, id) })
+	ForgetSession(v, id)
 	return c, ca
 }
 
@@ -78,13 +78,6 @@ func Resume(v packet.Version, id string, opts ...ClientOption) *Client {
 		Failf("the session resumed (CONNACK Session Present 1)", "Session Present 0: the server lost the session")
 	}
 	return c
-}
-
-// EndSession removes the session of identifier id from the broker: a clean
-// connection followed by DISCONNECT. It bypasses the spec's trace and
-// never fails, so it can run in DeferCleanup.
-func EndSession(v packet.Version, id string) {
-	_ = rawSession(v, &packet.Connect{ClientID: id, CleanStart: true}, nil)
 }
 
 // SendPublishes sends the messages on topic at QoS qos back to back, without

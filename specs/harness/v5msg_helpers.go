@@ -186,12 +186,3 @@ func DescribePacket(p packet.Packet, v packet.Version) string {
 // NextPacketID hands out a packet identifier from the suite's sequence, for
 // specs that send PUBLISH packets with Send rather than PublishPacket.
 func NextPacketID() uint16 { return nextPacketID() }
-
-// WipeRetained removes the retained message of topic with an empty
-// retained PUBLISH at QoS 1 from a short-lived connection of its own. It
-// uses no harness client, so it may run inside DeferCleanup; it reports
-// what went wrong instead of failing the spec.
-func WipeRetained(v packet.Version, topic string) error {
-	return rawSession(v, &packet.Connect{ClientID: ClientID(), CleanStart: true},
-		[]packet.Packet{&packet.Publish{Topic: []byte(topic), QoS: 1, PacketID: 1, Retain: true}})
-}
