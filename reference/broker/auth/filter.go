@@ -54,32 +54,6 @@ func covers(a, f string) bool {
 	}
 }
 
-// overlaps reports whether some topic is matched by both a and b.
-func overlaps(a, b string) bool {
-	if dollarMismatch(a, b) || dollarMismatch(b, a) {
-		return false
-	}
-	for {
-		al, arest, amore := nextLevel(a)
-		bl, brest, bmore := nextLevel(b)
-		if (al == "#" && !amore) || (bl == "#" && !bmore) {
-			return true
-		}
-		if al != "+" && bl != "+" && al != bl {
-			return false
-		}
-		switch {
-		case !amore && !bmore:
-			return true
-		case !amore:
-			return brest == "#"
-		case !bmore:
-			return arest == "#"
-		}
-		a, b = arest, brest
-	}
-}
-
 // dollarMismatch reports whether a cannot match any topic of f because of
 // the '$' rule: a starts with a wildcard level, so it matches no topic
 // starting with '$', while f's first level is a literal starting with '$',
