@@ -13,12 +13,24 @@
 // rejects for a rule that obliges the server to close (spec violation), or the
 // broker sent a packet the codec rejects (malformed response). Findings are
 // deduplicated by signature and saved as JSON reproducers that Replay re-runs
-// and Minimize shrinks.
+// and Minimize shrinks. A container target that crashed or hung is restarted
+// (Config.MaxRestarts) and fuzzed on at its new address; its memory, sampled
+// through the Docker engine, makes a resource-growth finding when it grows
+// beyond Config.MaxMemoryGrowth.
+//
+// A campaign splits into shards (Config.Shard of Config.Shards) that draw
+// disjoint input streams; MergeFindings joins their findings directories,
+// keeping the smallest reproducer per signature. Summary.Report turns a run
+// into the reports package's model for the HTML summary.
+//
+// With a login (a broker without anonymous access) every generated CONNECT
+// carries it; reproducer files have its password taken out, and Replay and
+// Minimize put it back.
 //
 // Everything random comes from a seeded generator, so a worker's sequence of
 // inputs is the same for the same seed and the same broker behaviour.
 //
 // The package knows the Target only through its exported API (Endpoint,
-// Alive, Logs); it knows nothing of the CLI, the conformance specs or how the
-// broker was started.
+// Login, Alive, Logs, Restart, ContainerState, MemoryUsage); it knows nothing
+// of the CLI, the conformance specs or how the broker was started.
 package fuzz

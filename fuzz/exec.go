@@ -125,6 +125,9 @@ type Executor struct {
 	Endpoint brokers.Endpoint
 	// Timeout bounds one execution (default 1 s).
 	Timeout time.Duration
+	// Login, when set, is sent in the health check's CONNECT (a broker
+	// without anonymous access).
+	Login *brokers.Credential
 
 	tcpAddr string // set for tcp:// endpoints, which skip brokers.Dial
 }

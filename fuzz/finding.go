@@ -46,6 +46,7 @@ type Finding struct {
 	Violation *Violation `json:"violation,omitempty"`
 	Target    string     `json:"target"`
 	Seed      uint64     `json:"seed"`
+	Shard     string     `json:"shard,omitempty"` // "i/n" when the campaign was sharded
 	Worker    int        `json:"worker"`
 	Execution int64      `json:"execution"` // the worker's execution count when found
 	Mutations []string   `json:"mutations,omitempty"`
@@ -62,9 +63,22 @@ type Finding struct {
 	End       string           `json:"end"` // how the execution ended
 	// ExecNs is how long the execution took; Health the round trip check
 	// that followed, for crash and hang.
-	ExecNs  int64   `json:"exec_ns"`
-	Health  *Health `json:"health,omitempty"`
-	LogTail string  `json:"log_tail,omitempty"`
+	ExecNs int64   `json:"exec_ns"`
+	Health *Health `json:"health,omitempty"`
+	// TargetState is a container target's state when a crash or hang was
+	// found ("exited (exit code 139)"); Restart says whether the target
+	// was restarted so the run could go on.
+	TargetState string `json:"target_state,omitempty"`
+	Restart     string `json:"restart,omitempty"`
+	// Redacted lists where the login's password was taken out of Packets
+	// and Preceding.
+	Redacted []Redaction `json:"redacted,omitempty"`
+	// Occurrences, set by MergeFindings, counts the reproducers of this
+	// signature the merged runs found.
+	Occurrences int `json:"occurrences,omitempty"`
+	// Memory holds the samples of a resource-growth finding.
+	Memory  *MemoryReport `json:"memory,omitempty"`
+	LogTail string        `json:"log_tail,omitempty"`
 }
 
 // Connection is one earlier connection of a reproducer.
@@ -222,7 +236,7 @@ func LoadFinding(path string) (*Finding, error) {
 		return nil, fmt.Errorf("%s: format %q, want %q", path, f.Format, FindingFormat)
 	}
 	switch f.Oracle {
-	case OracleCrash, OracleHang, OracleSpecViolation, OracleMalformedResponse:
+	case OracleCrash, OracleHang, OracleSpecViolation, OracleMalformedResponse, OracleResourceGrowth:
 	default:
 		return nil, fmt.Errorf("%s: unknown oracle %q", path, f.Oracle)
 	}

@@ -44,6 +44,18 @@ type Generator struct {
 	versions []packet.Version
 	prefix   string // topic prefix, distinct per worker so runs do not mix
 	clientID string // client identifier prefix
+	// login, when set, goes into every CONNECT: the broker admits no
+	// anonymous client.
+	login    bool
+	username string
+	password []byte
+}
+
+// UseLogin makes every generated CONNECT carry this user name and
+// password, for a broker without anonymous access; without it sessions
+// would end at the CONNACK and the fuzzer would reach nothing beyond.
+func (g *Generator) UseLogin(username, password string) {
+	g.login, g.username, g.password = true, username, []byte(password)
 }
 
 // NewGenerator returns a generator for the given versions (both 3.1.1 and 5.0
@@ -170,6 +182,10 @@ func (g *Generator) connect(v packet.Version) *packet.Connect {
 		if g.chance(70) {
 			c.Password = []byte("correct horse")
 		}
+	}
+	if g.login {
+		// Drawn above all the same, so a seed's sessions keep their shape.
+		c.Username, c.Password = g.username, g.password
 	}
 	if g.chance(25) {
 		w := &packet.Will{QoS: packet.QoS(g.pick(3)), Retain: g.chance(30), Topic: g.topic(), Payload: g.payload()}

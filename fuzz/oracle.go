@@ -248,7 +248,11 @@ func (x *Executor) roundTrips(ctx context.Context, bound time.Duration) Health {
 		}
 		return nil
 	}
-	if h := step(&packet.Connect{ProtocolVersion: packet.V311, CleanStart: true, ClientID: fmt.Sprintf("mqttspec-fz-health-%d", healthIDs.Add(1))}, packet.CONNACK); h != nil {
+	hello := &packet.Connect{ProtocolVersion: packet.V311, CleanStart: true, ClientID: fmt.Sprintf("mqttspec-fz-health-%d", healthIDs.Add(1))}
+	if x.Login != nil {
+		hello.Username, hello.Password = x.Login.Username, []byte(x.Login.Password)
+	}
+	if h := step(hello, packet.CONNACK); h != nil {
 		return *h
 	}
 	if connack.ReasonCode != 0 {

@@ -40,7 +40,10 @@ type Outcome struct {
 // finding's oracle. The target must be healthy first. A crash or hang that
 // reproduces leaves the target dead or hung.
 func Replay(ctx context.Context, target *brokers.Target, f *Finding, o ReplayOptions) (*Outcome, error) {
-	seq, err := f.Sequence()
+	if err := f.Replayable(); err != nil {
+		return nil, err
+	}
+	seq, err := f.loginSequence(target.Login)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +58,7 @@ func replaySeq(ctx context.Context, target *brokers.Target, f *Finding, seq []*I
 	if err != nil {
 		return nil, err
 	}
+	x.Login = target.Login
 	if h := x.HealthCheck(ctx, o.HangTimeout, target.Alive); !h.OK {
 		return nil, fmt.Errorf("target %s is not healthy before the replay: %s: %s", target.Endpoint.URL, h.Oracle, h.Detail)
 	}
@@ -105,6 +109,9 @@ type MinimizeOptions struct {
 	// the target. Spec violations and malformed responses can use Target.
 	Fresh  func(ctx context.Context) (*brokers.Target, func(), error)
 	Target *brokers.Target
+	// Login puts back a password the finding's file had taken out (default:
+	// Target's login); the minimized file has it taken out again.
+	Login *brokers.Credential
 }
 
 // Minimize shrinks a finding's input by delta debugging, first over whole
@@ -112,7 +119,13 @@ type MinimizeOptions struct {
 // which the finding still reproduces. It returns the smaller finding and the
 // number of replays it took.
 func Minimize(ctx context.Context, f *Finding, o MinimizeOptions) (*Finding, int, error) {
-	seq, err := f.Sequence()
+	if err := f.Replayable(); err != nil {
+		return nil, 0, err
+	}
+	if o.Login == nil && o.Target != nil {
+		o.Login = o.Target.Login
+	}
+	seq, err := f.loginSequence(o.Login)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -192,12 +205,8 @@ func Minimize(ctx context.Context, f *Finding, o MinimizeOptions) (*Finding, int
 	}
 	out := *f
 	last := cur[len(cur)-1]
-	out.Packets = recordPackets(last)
-	out.Version = last.Version.String()
 	out.Preceding = nil
-	for _, in := range cur[:len(cur)-1] {
-		out.Preceding = append(out.Preceding, Connection{Version: in.Version.String(), Packets: recordPackets(in)})
-	}
+	redactFinding(&out, last, cur[:len(cur)-1], o.Login)
 	if lastOK != nil && lastOK.result != nil {
 		out.Responses = recordResponses(lastOK.result)
 		out.End = lastOK.End
@@ -238,4 +247,17 @@ func ddmin[T any](items []T, test func([]T) bool) []T {
 		}
 	}
 	return items
+}
+
+// Replayable says why a finding cannot be replayed (nil: it can): no single
+// input reproduces a resource-growth finding.
+func (f *Finding) Replayable() error {
+	if f.Oracle == OracleResourceGrowth {
+		seed := fmt.Sprintf("--seed %d", f.Seed)
+		if f.Shard != "" {
+			seed += " --shard " + f.Shard
+		}
+		return fmt.Errorf("finding %s: a %s finding is the whole campaign's effect, not one input's: run the campaign again (%s) to see it", f.ID, f.Oracle, seed)
+	}
+	return nil
 }

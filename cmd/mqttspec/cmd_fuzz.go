@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/mqttspec/mqttspec/brokers"
 	"github.com/mqttspec/mqttspec/fuzz"
+	"github.com/mqttspec/mqttspec/reports"
 )
 
 // errFindings makes the exit code 1 once the summary is written.
@@ -32,6 +34,7 @@ var errReproduced = errors.New("fuzz replay: the finding reproduces")
 // targetFlags choose the broker a fuzz command talks to.
 type targetFlags struct {
 	target, broker, cafile, cert, key string
+	username, password                string
 }
 
 func (f *targetFlags) register(cmd *cobra.Command) {
@@ -41,13 +44,29 @@ func (f *targetFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cafile, "cafile", "", "CA certificates (PEM) to trust for ssl:// targets")
 	fl.StringVar(&f.cert, "cert", "", "client certificate (PEM) for ssl:// targets")
 	fl.StringVar(&f.key, "key", "", "client private key (PEM)")
+	fl.StringVar(&f.username, "username", "", "user name the fuzzer's CONNECTs and health checks send, for a broker without anonymous access (the password: MQTTSPEC_PASSWORD or --password)")
+	fl.StringVar(&f.password, "password", "", "password for --username (prefer MQTTSPEC_PASSWORD: a flag shows in the process list)")
 }
 
 func (f *targetFlags) check() error {
 	if f.target != "" && f.broker != "" {
 		return usageErrorf("--target and --broker exclude each other")
 	}
+	if f.password == "" {
+		f.password = os.Getenv("MQTTSPEC_PASSWORD")
+	}
+	if f.username == "" && f.password != "" && f.target != "" {
+		return usageErrorf("--password (or MQTTSPEC_PASSWORD) needs --username")
+	}
 	return nil
+}
+
+// login is the credential --username asks for, or nil.
+func (f *targetFlags) login() *brokers.Credential {
+	if f.username == "" {
+		return nil
+	}
+	return &brokers.Credential{Username: f.username, Password: f.password}
 }
 
 // open returns the target and a function that stops what was started.
@@ -64,6 +83,7 @@ func (f *targetFlags) open(ctx context.Context) (*brokers.Target, func(), error)
 		if err != nil {
 			return nil, noop, usageErrorf("--target: %v", err)
 		}
+		tg.Login = f.login()
 		return tg, noop, nil
 	}
 	var tg *brokers.Target
@@ -78,6 +98,9 @@ func (f *targetFlags) open(ctx context.Context) (*brokers.Target, func(), error)
 	}
 	if err != nil {
 		return nil, noop, err
+	}
+	if l := f.login(); l != nil {
+		tg.Login = l // else what the profile says
 	}
 	stop := sync.OnceFunc(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -95,8 +118,12 @@ func newFuzzCmd() *cobra.Command {
 		workers                  int
 		seed                     uint64
 		findingsDir, jsonOut     string
+		htmlOut, shardArg        string
 		mqttVersions             string
 		execTimeout, hangTimeout time.Duration
+		maxRestarts              int
+		memGrowthArg             string
+		memoryEvery              time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "fuzz",
@@ -110,10 +137,18 @@ broker behave in a new way. It reports:
   spec-violation     the broker answered after a packet the specification obliges it to
                      close the connection on (with the statement ID)
   malformed-response the broker sent a packet the strict codec rejects
+  resource-growth    a container's memory grew by more than --max-memory-growth
 
-Each finding is saved once, as a JSON reproducer in --findings. A crash or hang
-ends the run. The run stops after --duration or --max-execs, whichever comes
-first; the same --seed gives the same inputs (for one worker, exactly).
+Each finding is saved once, as a JSON reproducer in --findings. After a crash
+or hang a container target (--broker NAME) is restarted, up to --max-restarts
+times, and fuzzing goes on at its new address; any other target ends the run.
+The run stops after --duration or --max-execs, whichever comes first; the same
+--seed gives the same inputs (for one worker, exactly).
+
+--shard i/n splits one campaign (one --seed) between n runs, on one machine or
+several (in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX and JOB_COMPLETIONS
+choose the shard): each draws its own inputs; give every shard the same
+--workers. mqttspec fuzz merge then joins their findings directories.
 
 The default target, the reference broker in this process, shares the process
 with the fuzzer: a panic in it ends both (its parser is also covered by native
@@ -124,6 +159,9 @@ Exit status: 0 without findings, 1 with findings, 2 for a usage error.`,
 		Example: `  mqttspec fuzz --duration 30s
   mqttspec fuzz --target tcp://127.0.0.1:1883 --duration 10m --findings findings --workers 4
   mqttspec fuzz --broker mosquitto-local --max-execs 100000 --seed 7 --json summary.json
+  mqttspec fuzz --broker mosquitto --duration 1h --max-memory-growth 256MiB --html-report fuzz.html
+  mqttspec fuzz --target tcp://127.0.0.1:1883 --seed 9 --shard 0/4 --findings shard-0 --duration 30m
+  mqttspec fuzz merge shard-0 shard-1 shard-2 shard-3 -o findings
   mqttspec fuzz replay findings/crash-0123456789ab.json --target tcp://127.0.0.1:1883`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -140,6 +178,27 @@ Exit status: 0 without findings, 1 with findings, 2 for a usage error.`,
 			if err != nil {
 				return usageErrorf("--mqtt: %v", err)
 			}
+			shard, shards := 0, 1
+			if shardArg != "" {
+				if shard, shards, err = fuzz.ParseShard(shardArg); err != nil {
+					return usageErrorf("--shard: %v", err)
+				}
+			} else if idx, n := os.Getenv("JOB_COMPLETION_INDEX"), os.Getenv("JOB_COMPLETIONS"); idx != "" && n != "" {
+				// A Kubernetes Indexed Job: each pod takes its index's shard.
+				if shard, shards, err = fuzz.ParseShard(idx + "/" + n); err != nil {
+					return usageErrorf("JOB_COMPLETION_INDEX=%s, JOB_COMPLETIONS=%s: %v", idx, n, err)
+				}
+			}
+			memGrowth, err := parseBytes(memGrowthArg)
+			if err != nil {
+				return usageErrorf("--max-memory-growth: %v", err)
+			}
+			if maxRestarts < 0 {
+				return usageErrorf("--max-restarts %d: want 0 or more", maxRestarts)
+			}
+			if memoryEvery <= 0 {
+				return usageErrorf("--memory-every %v: want a positive duration", memoryEvery)
+			}
 			// Thousands of short executions a second make garbage at a high
 			// rate while the live heap stays small (the corpus): collect
 			// less often, at the price of some memory.
@@ -151,15 +210,30 @@ Exit status: 0 without findings, 1 with findings, 2 for a usage error.`,
 				return err
 			}
 			defer stop()
-			fmt.Fprintf(cmd.ErrOrStderr(), "mqttspec: fuzzing %s (%s) with seed %d, %d worker(s)\n", tg.Name, tg.Endpoint.URL, seed, workers)
-			sum, err := fuzz.Run(ctx, fuzz.Config{Target: tg, Duration: duration, MaxExecs: maxExecs, Workers: workers, Seed: seed,
-				Versions: versions, FindingsDir: findingsDir, ExecTimeout: execTimeout, HangTimeout: hangTimeout})
+			if tg.ContainerID() == "" && !cmd.Flags().Changed("max-memory-growth") {
+				memGrowth = 0 // only the Docker engine reports a broker's memory
+			}
+			cfg := fuzz.Config{Target: tg, Duration: duration, MaxExecs: maxExecs, Workers: workers, Seed: seed,
+				Versions: versions, FindingsDir: findingsDir, ExecTimeout: execTimeout, HangTimeout: hangTimeout,
+				MaxRestarts: maxRestarts, Shard: shard, Shards: shards, MaxMemoryGrowth: memGrowth, MemoryEvery: memoryEvery}
+			shardNote := ""
+			if l := cfg.ShardLabel(); l != "" {
+				shardNote = ", shard " + l
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "mqttspec: fuzzing %s (%s) with seed %d%s, %d worker(s)\n", tg.Name, tg.Endpoint.URL, seed, shardNote, workers)
+			sum, err := fuzz.Run(ctx, cfg)
 			if err != nil && sum == nil {
 				return err
 			}
 			printFuzzSummary(cmd.OutOrStdout(), sum)
 			if jsonOut != "" {
 				if werr := writeJSONFile(cmd.OutOrStdout(), jsonOut, sum.WriteJSON); werr != nil {
+					return werr
+				}
+			}
+			if htmlOut != "" {
+				model := sum.Report(reports.ToolInfo{Name: "mqttspec", Version: version}, htmlOut)
+				if werr := writeJSONFile(cmd.OutOrStdout(), htmlOut, func(w io.Writer) error { return reports.WriteFuzzHTML(w, model) }); werr != nil {
 					return werr
 				}
 			}
@@ -183,7 +257,12 @@ Exit status: 0 without findings, 1 with findings, 2 for a usage error.`,
 	f.StringVar(&mqttVersions, "mqtt", "3.1.1,5", "MQTT versions to generate, comma-separated")
 	f.DurationVar(&execTimeout, "exec-timeout", time.Second, "bound for one execution")
 	f.DurationVar(&hangTimeout, "hang-timeout", 5*time.Second, "a fresh connection's CONNECT and PINGREQ round trips beyond this are a hang")
-	cmd.AddCommand(newFuzzReplayCmd(), newFuzzMinimizeCmd())
+	f.StringVar(&htmlOut, "html-report", "", "write a self-contained HTML summary to this file")
+	f.StringVar(&shardArg, "shard", "", "run shard i of n of the campaign (i/n, 0 <= i < n); see mqttspec fuzz merge")
+	f.IntVar(&maxRestarts, "max-restarts", 5, "restart a crashed or hung container target at most this often, so fuzzing goes on (0: the first crash or hang ends the run)")
+	f.StringVar(&memGrowthArg, "max-memory-growth", "256MiB", "report a container target whose memory grows by more than this during the run (other targets: not watched unless set)")
+	f.DurationVar(&memoryEvery, "memory-every", 5*time.Second, "how often --max-memory-growth samples the container's memory")
+	cmd.AddCommand(newFuzzReplayCmd(), newFuzzMinimizeCmd(), newFuzzMergeCmd())
 	return cmd
 }
 
@@ -206,6 +285,17 @@ func printFuzzSummary(w io.Writer, s *fuzz.Summary) {
 	fmt.Fprintf(w, "mqttspec fuzz: %s\n", s.Target)
 	fmt.Fprintf(w, "  %d executions in %.1f s (%.0f/s), %d distinct behaviours, corpus %d; stopped: %s\n",
 		s.Executions, s.Seconds, s.ExecsPerSecond, s.Behaviours, s.Corpus, s.StoppedBecause)
+	if s.Restarts > 0 {
+		fmt.Fprintf(w, "  the target was restarted %d time(s) after a crash or hang\n", s.Restarts)
+	}
+	if m := s.Memory; m != nil {
+		if n := len(m.Samples); n > 0 {
+			fmt.Fprintf(w, "  memory: %s at the start, %s at the end (%d samples)\n", fuzz.FormatBytes(m.Samples[0].Bytes), fuzz.FormatBytes(m.Samples[n-1].Bytes), n)
+		}
+		if m.Note != "" {
+			fmt.Fprintf(w, "  memory: %s\n", m.Note)
+		}
+	}
 	var types []string
 	for t, n := range s.PacketTypes {
 		types = append(types, fmt.Sprintf("%s %d", t, n))
@@ -251,6 +341,9 @@ in-process reference broker included), not --target.`,
 			}
 			f, err := fuzz.LoadFinding(args[0])
 			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if err := f.Replayable(); err != nil {
 				return usageErrorf("%v", err)
 			}
 			if count < 1 {
@@ -331,6 +424,9 @@ broker); --target serves spec violations and malformed responses only.`,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
+			if err := f.Replayable(); err != nil {
+				return usageErrorf("%v", err)
+			}
 			if maxTries < 1 {
 				return usageErrorf("--max-tries %d: want at least 1", maxTries)
 			}
@@ -339,7 +435,7 @@ broker); --target serves spec violations and malformed responses only.`,
 			}
 			ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stopSignals()
-			opts := fuzz.MinimizeOptions{MaxTries: maxTries}
+			opts := fuzz.MinimizeOptions{MaxTries: maxTries, Login: tf.login()}
 			if tf.target != "" {
 				tg, _, err := tf.open(ctx)
 				if err != nil {
@@ -373,4 +469,63 @@ func writeJSONLine(w io.Writer, v any) {
 		return
 	}
 	fmt.Fprintf(w, "%s\n", b)
+}
+
+func newFuzzMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge DIR... -o DIR",
+		Short: "Join the findings of several runs (the shards of a campaign): one reproducer per signature, the smallest",
+		Long: `merge reads the reproducers of each findings directory and writes one per
+signature into the output directory: of several reproducers of the same bug it
+keeps the one that sends the fewest bytes, and records in "occurrences" how many
+there were. Other JSON files (a run's summary) are skipped. The output may be
+one of the inputs. Exit status: 0 when the merge is written, 2 for a usage
+error.`,
+		Example: `  mqttspec fuzz merge shard-0 shard-1 shard-2 shard-3 -o findings`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if out == "" {
+				return usageErrorf("-o DIR is required: where to write the merged findings")
+			}
+			res, err := fuzz.MergeFindings(dirs)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			paths, err := fuzz.WriteFindings(out, res.Findings)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "merged %d reproducer(s) from %d director(y/ies) into %d finding(s) in %s\n", res.Files, len(dirs), len(res.Findings), out)
+			for i, f := range res.Findings {
+				fmt.Fprintf(w, "  - %s ×%d: %s\n    %s\n", f.Oracle, f.Occurrences, f.Detail, paths[i])
+			}
+			for _, s := range res.Skipped {
+				fmt.Fprintf(w, "  skipped %s: not a finding\n", s)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "directory for the merged findings")
+	return cmd
+}
+
+// parseBytes reads a size such as 256MiB, 1GiB, 500MB or 1048576: binary
+// units (KiB, MiB, GiB) are powers of 1024, decimal ones (kB, MB, GB) of
+// 1000, and a bare number counts bytes.
+func parseBytes(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9}[unit]
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || mult == 0 || v <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size such as 256MiB, 1GiB or 500MB", s)
+	}
+	return uint64(v * mult), nil
 }
