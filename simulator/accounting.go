@@ -150,6 +150,9 @@ type account struct {
 	arrivals [3]uint64
 	// unique counts distinct messages of this run by published QoS.
 	unique [3]uint64
+	// duplicates counts copies of messages already seen, by published QoS
+	// (live; the final tally comes from the streams).
+	duplicates [3]uint64
 	// foreign counts messages that are not ours: other payloads (last
 	// wills), other runs, retained leftovers.
 	foreign uint64
@@ -188,6 +191,7 @@ func (a *account) record(payload []byte, delivered uint8, nowUS int64) {
 		a.streams[key] = s
 	}
 	if dup, _ := s.add(h.seq); dup {
+		a.duplicates[h.q]++
 		// A duplicate's latency says nothing about delivery.
 		return
 	}

@@ -12,9 +12,15 @@
 // one epoll poller reads every device connection, so an idle device costs
 // a small struct and no goroutine. Observers subscribe with wildcards and
 // count lost, duplicated and reordered messages per QoS exactly; latency
-// goes into HDR histograms that merge exactly across shards.
+// goes into HDR histograms that merge exactly across shards (Merge adds
+// shard results into one). With persistent sessions, devices and observers
+// reconnect with backoff and resume their sessions, following a broker
+// whose address changes through Options.Resolve; a session the broker did
+// not keep is counted. Metrics exposes a run to Prometheus, read from the
+// engine's counters at scrape time; Result.Report turns a result into the
+// reports package's model for the HTML report.
 //
 // It knows brokers only as a URL: starting one is the brokers package's
 // job, and rendering results beyond the summary table is the reports
-// package's.
+// package's (which in turn knows nothing of the simulator).
 package simulator

@@ -41,6 +41,16 @@ type Options struct {
 	SourceAddresses int
 	// ConnectWorkers dial and handshake in parallel (default 32).
 	ConnectWorkers int
+	// Metrics, when set, exposes the run to Prometheus while it runs and
+	// its final result afterwards.
+	Metrics *Metrics
+	// Resolve, when set, is asked for the broker's URL before every
+	// connection attempt (devices and observers), so that a run can follow
+	// a broker whose address changes, such as a restarted container whose
+	// port mapping is new. It must be cheap and safe for concurrent use;
+	// Target is the URL of the first attempt. On an error the last good
+	// address is used.
+	Resolve func() (string, error)
 }
 
 // Progress is a live view of a run.
@@ -54,6 +64,12 @@ type Progress struct {
 	Rate      float64 // observer arrivals per second over the last interval
 	P99       time.Duration
 	Errors    int64
+	// InFlight is the number of QoS 1/2 messages devices hold
+	// unacknowledged (at most maxInflight per device); Skipped counts
+	// publishes that fell due while their device was disconnected (they
+	// are not queued).
+	InFlight int64
+	Skipped  uint64
 }
 
 const (
@@ -89,6 +105,7 @@ type node struct {
 	attempt  uint8 // reconnect attempts since the last success
 	chained  bool  // its publish and ping events are scheduled
 	gen      uint32
+	due      uint32 // readings that fell due (the class's messages budget)
 	fd       int
 	nextID   uint16
 	seq      [3]uint32 // last sequence number sent, per QoS
@@ -106,8 +123,9 @@ type engine struct {
 	plan      *plan
 	run       string
 	t0        time.Time
-	end       int64 // µs: no publish is due at or after it
-	addr      string
+	end       int64                  // µs: no publish is due at or after it
+	addr      string                 // the broker's host:port at the start
+	addrNow   atomic.Pointer[string] // the latest address Resolve gave
 	sources   []netip.Addr
 	nodes     []node
 	homeNames []string // by shard home position
@@ -131,13 +149,26 @@ type engine struct {
 	skipped, blocked, backpressure                    atomic.Uint64
 	inflight                                          atomic.Int64
 	commands, refused                                 atomic.Uint64
-	allConnectedAt                                    atomic.Int64 // µs, first time every node was up
+	// sessionsLost counts reconnects (devices and observers) on which the
+	// broker had not kept the persistent session asked for;
+	// observerReconnects counts observers' reconnects.
+	sessionsLost, observerReconnects atomic.Int64
+	allConnectedAt                   atomic.Int64 // µs, first time every node was up
 	// maxLag is the longest a publish ran after its intended time (µs):
 	// latency counts from the intended time anyway, but a large lag says
 	// the simulator itself was overloaded.
 	maxLag atomic.Int64
 	// drained: the drain ended because everything arrived, not at its bound.
 	drained bool
+	// budgeted is the number of devices whose messages budget must be
+	// spent before publishing ends early (0: it ends at the duration);
+	// spent counts those done, and budgetDone closes when all are.
+	budgeted   int64
+	spent      atomic.Int64
+	budgetDone chan struct{}
+	// publishEnd (µs) is when publishing ended: the end of the duration,
+	// or earlier when every budget was spent.
+	publishEnd int64
 
 	errMu  sync.Mutex
 	errors map[string]int64
@@ -161,11 +192,12 @@ func (e *engine) fail(err error) {
 
 func (e *engine) noteError(err error) {
 	msg := err.Error()
-	// Group errors by kind, not by address or port.
+	// Group errors by kind and broker address, not by the local address
+	// and port: "dial tcp 127.0.0.20:0->127.0.0.1:1883: ..." becomes
+	// "dial tcp 127.0.0.1:1883: ...".
 	if i := strings.Index(msg, "->"); i > 0 {
-		if j := strings.Index(msg[i:], ": "); j > 0 {
-			msg = msg[:i] + msg[i+j:]
-		}
+		k := strings.LastIndexByte(msg[:i], ' ')
+		msg = msg[:k+1] + msg[i+2:]
 	}
 	e.errMu.Lock()
 	if len(e.errors) < 50 || e.errors[msg] > 0 {
@@ -219,6 +251,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// earlier runs' retained messages): random, not derived from the seed.
 	e.run = fmt.Sprintf("%08x", rand.Uint32())
 	e.sources = sourceAddresses(addr, o.SourceAddresses)
+	e.budgeted = budgetedDevices(fleet)
+	if e.budgeted > 0 {
+		e.budgetDone = make(chan struct{})
+	}
 	for _, h := range fleet.ShardHomes() {
 		e.homeNames = append(e.homeNames, fleet.HomeName(h))
 	}
@@ -251,6 +287,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	e.end = e.clock() + o.Duration.Microseconds()
 	started := time.Now()
+	if o.Metrics != nil {
+		o.Metrics.attach(e)
+	}
 
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -289,6 +328,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	e.stopObservers()
 
 	res := e.result(started, timeline)
+	if o.Metrics != nil {
+		defer o.Metrics.finish(res)
+	}
 	e.fatalMu.Lock()
 	fatal := e.fatal
 	e.fatalMu.Unlock()
@@ -316,6 +358,26 @@ func (e *engine) stopObservers() {
 	}
 }
 
+// currentAddr is where to connect now: the resolver's answer, or the
+// last good one.
+func (e *engine) currentAddr() string {
+	if e.opts.Resolve != nil {
+		url, err := e.opts.Resolve()
+		if err == nil {
+			var addr string
+			if addr, err = tcpAddress(url); err == nil {
+				e.addrNow.Store(&addr)
+				return addr
+			}
+		}
+		e.noteError(fmt.Errorf("resolving the broker's address: %w", err))
+	}
+	if p := e.addrNow.Load(); p != nil {
+		return *p
+	}
+	return e.addr
+}
+
 // tcpAddress checks the target URL and returns host:port.
 func tcpAddress(target string) (string, error) {
 	u, err := url.Parse(target)
@@ -332,6 +394,23 @@ func tcpAddress(target string) (string, error) {
 		host = net.JoinHostPort(u.Hostname(), "1883")
 	}
 	return host, nil
+}
+
+// budgetedDevices is the number of devices of the shard that publish on a
+// schedule, when every one of them has a messages budget; otherwise 0 (the
+// run publishes for its whole duration).
+func budgetedDevices(f *Fleet) int64 {
+	var n int64
+	for l := range f.Len() {
+		c := f.plan.classes[f.plan.perHome[f.Global(l)%len(f.plan.perHome)].class].c
+		if c.Interval > 0 {
+			if c.Messages == 0 {
+				return 0
+			}
+			n++
+		}
+	}
+	return n
 }
 
 // sourceAddresses lists the local addresses to spread connections over:
@@ -445,6 +524,9 @@ func (e *engine) connect(idx int32) {
 		e.fail(fmt.Errorf("registering a connection with the poller: %w", err))
 		return
 	}
+	if nd.chained && !present && !*e.plan.s.Connection.CleanSession {
+		e.sessionsLost.Add(1)
+	}
 	nd.conn, nd.fd, nd.state, nd.attempt = conn, fd, stateUp, 0
 	nd.in = rest
 	nd.lastSend = e.clock()
@@ -475,9 +557,10 @@ func (e *engine) handshake(idx int32, global int) (net.Conn, []byte, bool, error
 	if len(e.sources) > 0 {
 		d.LocalAddr = &net.TCPAddr{IP: e.sources[int(idx)%len(e.sources)].AsSlice()}
 	}
-	conn, err := d.DialContext(e.ctx, "tcp", e.addr)
+	addr := e.currentAddr()
+	conn, err := d.DialContext(e.ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, false, explainDialError(err, e.addr)
+		return nil, nil, false, explainDialError(err, addr)
 	}
 	fail := func(err error) (net.Conn, []byte, bool, error) {
 		conn.Close()
@@ -601,6 +684,14 @@ func (e *engine) handle(ev event) {
 		cp := e.classOf(global)
 		nd.mu.Lock()
 		e.schedBufs = e.publishLocked(nd, ev.node, global, cp, ev.at, nil, e.schedBufs)
+		nd.due++
+		if budget := cp.c.Messages; budget > 0 && int(nd.due) >= budget {
+			nd.mu.Unlock()
+			if e.spent.Add(1) == e.budgeted && e.budgetDone != nil {
+				close(e.budgetDone)
+			}
+			return
+		}
 		iv := cp.c.Interval.D().Microseconds()
 		j := cp.c.Jitter.D().Microseconds()
 		next := ev.at + iv
@@ -920,6 +1011,7 @@ func (e *engine) monitor() []Sample {
 	var timeline []Sample
 	var lastSent, lastRecv uint64
 	lastAt := e.clock()
+	e.publishEnd = e.end
 	sample := func(phase string) {
 		now := e.clock()
 		sent, recv := e.totalSent(), e.totalArrivals()
@@ -932,9 +1024,11 @@ func (e *engine) monitor() []Sample {
 		if e.opts.Progress != nil {
 			e.opts.Progress(Progress{Elapsed: time.Duration(now) * time.Microsecond, Phase: phase,
 				Connected: s.Connected, Nodes: len(e.nodes), Sent: sent, Received: recv, Rate: s.ReceivedPerSec,
-				P99: time.Duration(p99) * time.Microsecond, Errors: e.errorCount()})
+				P99: time.Duration(p99) * time.Microsecond, Errors: e.errorCount(),
+				InFlight: e.inflight.Load(), Skipped: e.skipped.Load()})
 		}
 	}
+publishing:
 	for e.clock() < e.end {
 		wait := time.Duration(e.end-e.clock()) * time.Microsecond
 		t := time.NewTimer(wait)
@@ -944,6 +1038,12 @@ func (e *engine) monitor() []Sample {
 			return timeline
 		case <-tick.C:
 			sample("publishing")
+		case <-e.budgetDone:
+			// Every scheduled reading is out (the last one was handled
+			// before the channel closed).
+			t.Stop()
+			e.publishEnd = e.clock()
+			break publishing
 		case <-t.C:
 		}
 		t.Stop()
@@ -956,7 +1056,7 @@ func (e *engine) monitor() []Sample {
 		for _, ob := range e.observers {
 			last = max(last, ob.lastArrival.Load())
 		}
-		if e.sched.caughtUp(e.end) && e.inflight.Load() == 0 && e.clock()-max(last, e.end) >= quiet && e.observersCaughtUp() {
+		if e.sched.caughtUp(e.publishEnd) && e.inflight.Load() == 0 && e.clock()-max(last, e.publishEnd) >= quiet && e.observersCaughtUp() {
 			e.drained = true
 			break
 		}

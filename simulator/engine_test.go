@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -96,9 +97,20 @@ func runFleet(t *testing.T, s *Scenario, addr string) *Result {
 	return res
 }
 
-// checkExact asserts the accounting of a fault-free run: every QoS 1/2
-// message sent was received exactly once, in order.
+// checkExact asserts the accounting of a fault-free run of fastScenario:
+// every QoS 1/2 message sent was received exactly once, in order, and
+// actuators received commands.
 func checkExact(t *testing.T, res *Result) {
+	t.Helper()
+	checkDelivery(t, res)
+	if res.Publishing.Commands == 0 {
+		t.Error("no command reached an actuator")
+	}
+}
+
+// checkDelivery asserts that every QoS 1/2 message sent was received
+// exactly once, in order, and every QoS 0 one received or counted lost.
+func checkDelivery(t *testing.T, res *Result) {
 	t.Helper()
 	var sb strings.Builder
 	res.WriteSummary(&sb)
@@ -121,9 +133,6 @@ func checkExact(t *testing.T, res *Result) {
 	a0 := res.Accounting[0]
 	if a0.Sent == 0 || a0.Received+a0.Lost != a0.Sent {
 		t.Errorf("QoS 0: received %d + lost %d != sent %d", a0.Received, a0.Lost, a0.Sent)
-	}
-	if res.Publishing.Commands == 0 {
-		t.Error("no command reached an actuator")
 	}
 }
 
@@ -457,5 +466,50 @@ func TestSourceAddresses(t *testing.T) {
 		if got := sourceAddresses(addr, 4); got != nil {
 			t.Errorf("%s: %v, want no spreading", addr, got)
 		}
+	}
+}
+
+// Errors are grouped by kind and broker address, not by local address.
+func TestErrorsGroupedByKind(t *testing.T) {
+	e := &engine{errors: map[string]int64{}}
+	e.noteError(errors.New("dial tcp 127.0.0.20:0->127.0.0.1:1883: connect: connection refused"))
+	e.noteError(errors.New("dial tcp 127.0.0.3:0->127.0.0.1:1883: connect: connection refused"))
+	e.noteError(errors.New("read tcp 127.0.0.3:40112->127.0.0.1:1883: read: connection reset by peer"))
+	got := e.errorList()
+	want := []ErrorCount{{"dial tcp 127.0.0.1:1883: connect: connection refused", 2},
+		{"read tcp 127.0.0.1:1883: read: connection reset by peer", 1}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// A persistent observer resumes its session after a drop, but leaves none
+// behind: at the end it discards it, so that the broker does not queue
+// later runs' messages for it. (The devices' persistent sessions stay, as
+// their scenario asks.)
+func TestPersistentObserverLeavesNoSession(t *testing.T) {
+	t.Parallel()
+	b := broker.New(broker.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go b.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ln.Close()
+		b.Shutdown(ctx)
+	})
+	res := runFleet(t, fastScenario(t, "  clean_session: false\n"), ln.Addr().String())
+	checkExact(t, res)
+	metrics := httptest.NewServer(b.MetricsHandler())
+	defer metrics.Close()
+	m, err := scrape(metrics.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m["mqttspec_broker_sessions"]; got != float64(res.Nodes) {
+		t.Errorf("the broker holds %v sessions after the run, want the %d devices' only", got, res.Nodes)
 	}
 }

@@ -18,13 +18,20 @@ const ResultSchema = "mqttspec.sim/v1"
 // Result is the outcome of a run (one shard). Histograms are kept in the
 // HdrHistogram V2 compressed form so that shard results merge exactly.
 type Result struct {
-	Schema    string    `json:"schema"`
-	Scenario  string    `json:"scenario"`
-	Target    string    `json:"target"`
-	MQTT      string    `json:"mqtt"`
-	Seed      uint64    `json:"seed"`
-	Shard     string    `json:"shard"`
-	Run       string    `json:"run"`
+	Schema   string `json:"schema"`
+	Scenario string `json:"scenario"`
+	Target   string `json:"target"`
+	MQTT     string `json:"mqtt"`
+	Seed     uint64 `json:"seed"`
+	Shard    string `json:"shard"`
+	Run      string `json:"run"`
+	// Shards and Runs, in a merged result (Merge), list the shards it
+	// holds and their run ids; Shard then reads like "0,1,2/3".
+	Shards []string `json:"shards,omitempty"`
+	Runs   []string `json:"runs,omitempty"`
+	// Source names where the result was read from (a file), for messages;
+	// it is not part of the JSON form.
+	Source    string    `json:"-"`
 	Started   time.Time `json:"started"`
 	Publish   float64   `json:"publish_seconds"` // the publishing phase
 	Elapsed   float64   `json:"elapsed_seconds"` // whole run, drain included
@@ -59,6 +66,12 @@ type Connections struct {
 	// AllConnectedSeconds: when every device was first connected at once
 	// (0: never).
 	AllConnectedSeconds float64 `json:"all_connected_seconds"`
+	// ObserverReconnects: persistent observers that lost their connection
+	// and resumed. SessionsLost: reconnects (devices and observers) on
+	// which the broker had not kept the persistent session asked for; what
+	// the session held is then missing, and counted (lost, not unacked).
+	ObserverReconnects int64 `json:"observer_reconnects,omitempty"`
+	SessionsLost       int64 `json:"sessions_lost,omitempty"`
 }
 
 // Publishing counts publishes that could not be made.
@@ -139,6 +152,20 @@ func (r *Result) Violations() uint64 {
 	return a[1].Lost + a[2].Lost + a[2].Duplicates + a[0].Reordered + a[1].Reordered + a[2].Reordered + r.Downgraded
 }
 
+// ReadResult reads a result written by WriteJSON; a file of another
+// schema is refused with an error naming it.
+func ReadResult(rd io.Reader) (*Result, error) {
+	var r Result
+	dec := json.NewDecoder(rd)
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("not a simulator result: %w", err)
+	}
+	if r.Schema != ResultSchema {
+		return nil, fmt.Errorf("schema %q is not a simulator result (%s)", r.Schema, ResultSchema)
+	}
+	return &r, nil
+}
+
 // WriteJSON writes the result as indented JSON.
 func (r *Result) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -148,12 +175,22 @@ func (r *Result) WriteJSON(w io.Writer) error {
 
 // WriteSummary prints the accounting and latency tables.
 func (r *Result) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "\nmqttspec sim: scenario %s, %d devices (shard %s of %d), %s, MQTT %s, run %s\n",
-		r.Scenario, r.Nodes, r.Shard, r.Fleet, r.Target, r.MQTT, r.Run)
+	run := "run " + r.Run
+	if len(r.Runs) > 0 {
+		run = "runs " + strings.Join(r.Runs, " ")
+	}
+	fmt.Fprintf(w, "\nmqttspec sim: scenario %s, %d devices (shard %s of %d), %s, MQTT %s, %s\n",
+		r.Scenario, r.Nodes, r.Shard, r.Fleet, r.Target, r.MQTT, run)
 	c := r.Connections
 	fmt.Fprintf(w, "connections: %d connects, %d failures, %d drops", c.Connects, c.Failures, c.Disconnects)
 	if c.AllConnectedSeconds > 0 {
 		fmt.Fprintf(w, "; all connected after %.2fs", c.AllConnectedSeconds)
+	}
+	if c.ObserverReconnects > 0 {
+		fmt.Fprintf(w, "; observers reconnected %d times", c.ObserverReconnects)
+	}
+	if c.SessionsLost > 0 {
+		fmt.Fprintf(w, "; the broker had not kept %d persistent sessions", c.SessionsLost)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -184,9 +221,15 @@ func (r *Result) WriteSummary(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  error ×%d: %s\n", e.Count, e.Message)
 	}
+	fmt.Fprintln(w, r.Verdict())
+}
+
+// Verdict is the result in one line: INCOMPLETE, VIOLATIONS (which) or
+// OK.
+func (r *Result) Verdict() string {
 	switch {
 	case !r.Complete:
-		fmt.Fprintf(w, "INCOMPLETE: %s\n", r.Failure)
+		return "INCOMPLETE: " + r.Failure
 	case r.Violations() > 0:
 		var parts []string
 		a := r.Accounting
@@ -202,9 +245,9 @@ func (r *Result) WriteSummary(w io.Writer) {
 		if r.Downgraded > 0 {
 			parts = append(parts, fmt.Sprintf("%d downgraded", r.Downgraded))
 		}
-		fmt.Fprintf(w, "VIOLATIONS: %s\n", strings.Join(parts, ", "))
+		return "VIOLATIONS: " + strings.Join(parts, ", ")
 	default:
-		fmt.Fprintf(w, "OK: every acknowledged QoS 1/2 message arrived exactly once and in order (QoS 0 lost: %d)\n", r.Accounting[0].Lost)
+		return fmt.Sprintf("OK: every acknowledged QoS 1/2 message arrived exactly once and in order (QoS 0 lost: %d)", r.Accounting[0].Lost)
 	}
 }
 
@@ -213,11 +256,12 @@ func (e *engine) result(started time.Time, timeline []Sample) *Result {
 	s := e.plan.s
 	r := &Result{Schema: ResultSchema, Scenario: s.Name, Target: e.opts.Target, MQTT: e.plan.version.String(),
 		Seed: e.opts.Seed, Shard: e.fleet.Shard.String(), Run: e.run, Started: started,
-		Publish: e.opts.Duration.Seconds(), Elapsed: time.Since(started).Seconds(),
+		Publish: float64(e.publishEnd-(e.end-e.opts.Duration.Microseconds())) / 1e6, Elapsed: time.Since(started).Seconds(),
 		Nodes: len(e.nodes), Fleet: e.fleet.Total, Homes: e.fleet.Homes, Observers: len(e.observers),
 		Complete: true, Drained: e.drained, Timeline: timeline, Errors: e.errorList()}
 	r.Connections = Connections{Connects: e.connects.Load(), Failures: e.connectFailures.Load(),
-		Disconnects: e.disconnects.Load(), AllConnectedSeconds: float64(e.allConnectedAt.Load()) / 1e6}
+		Disconnects: e.disconnects.Load(), AllConnectedSeconds: float64(e.allConnectedAt.Load()) / 1e6,
+		ObserverReconnects: e.observerReconnects.Load(), SessionsLost: e.sessionsLost.Load()}
 	r.Publishing = Publishing{SkippedDisconnected: e.skipped.Load(), BlockedInflight: e.blocked.Load(),
 		Backpressure: e.backpressure.Load(), Refused: e.refused.Load(), Commands: e.commands.Load(),
 		SchedulerLagMaxUs: e.maxLag.Load()}

@@ -94,6 +94,13 @@ type DeviceClass struct {
 	// device publishes only in answer to commands.
 	Interval Duration `yaml:"interval"`
 	Jitter   Duration `yaml:"jitter"`
+	// Messages > 0 is how many readings each device of the class
+	// publishes (due publishes skipped while disconnected included). When
+	// every class that publishes on a schedule has such a budget, the
+	// publishing phase ends as soon as all of them are spent, and the
+	// duration is only its bound: a run then sends the same messages
+	// however fast the machine is, which makes runs comparable.
+	Messages int `yaml:"messages"`
 	// QoS mix: weight per QoS level, e.g. {0: 80, 1: 15, 2: 5}.
 	QoS map[int]float64 `yaml:"qos"`
 	// Retain publishes as retained state.
@@ -474,6 +481,9 @@ func compileClass(d *DeviceClass, i int) (classPlan, error) {
 	}
 	if d.Interval == 0 && d.Subscribe == "" {
 		return cp, fmt.Errorf("%s: interval is required (only actuators, which have subscribe, may publish on commands alone)", name)
+	}
+	if d.Messages < 0 || (d.Messages > 0 && d.Interval == 0) {
+		return cp, fmt.Errorf("%s: messages %d must be positive and needs an interval", name, d.Messages)
 	}
 	if d.Interval > 0 && d.Jitter >= d.Interval {
 		return cp, fmt.Errorf("%s: jitter %s must be smaller than the interval %s", name, d.Jitter.D(), d.Interval.D())

@@ -111,6 +111,7 @@ func TestParseBad(t *testing.T) {
 		{"walk bounds", "min: 0, max: 10", "min: 10, max: 0", "min < max"},
 		{"unknown room", "interval: 1s", "interval: 1s\n    rooms: [Garage]", `room "Garage" is not in rooms`},
 		{"no interval", "interval: 1s", "interval: 0s", "interval is required"},
+		{"negative messages", "interval: 1s", "interval: 1s\n    messages: -1", "messages -1 must be positive"},
 		{"no rooms", "rooms: [Küche, Bad]", "rooms: []", "at least one room"},
 		{"room twice", "rooms: [Küche, Bad]", "rooms: [Bad, Bad]", "listed twice"},
 		{"mqtt 3.1", "name: t", "name: t\nmqtt: \"3.1\"", "not supported"},

@@ -17,10 +17,14 @@ var errRegressions = errors.New("the new run has regressions")
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Render, merge and compare JSON conformance results",
+		Short: "Render, merge and compare JSON conformance and simulator results",
 		Long: `Work with the JSON results that 'mqttspec run --json-report' writes:
 render them again as HTML or JUnit, merge several brokers' results into one
-side-by-side matrix, or list what changed between two runs of one broker.`,
+side-by-side matrix, or list what changed between two runs of one broker.
+
+Render and merge also take the results of 'mqttspec sim --json'
+(mqttspec.sim/v1): merge adds the shards of one fleet into one result, and
+render writes its HTML report.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -40,6 +44,12 @@ func newReportRenderCmd() *cobra.Command {
 			if htmlOut == "" && junitOut == "" && jsonOut == "" {
 				return usageErrorf("nothing to write: give --html-report, --junit-report or --json-report")
 			}
+			if sim, err := isSimResult(args[0]); err != nil || sim {
+				if err != nil {
+					return err
+				}
+				return renderSimResult(args[0], htmlOut, jsonOut, junitOut)
+			}
 			res, err := readResults(args[0])
 			if err != nil {
 				return err
@@ -58,16 +68,30 @@ func newReportMergeCmd() *cobra.Command {
 	var htmlOut, jsonOut string
 	cmd := &cobra.Command{
 		Use:   "merge results.json... --html-report F [--json F]",
-		Short: "Put several brokers' JSON results side by side in one matrix",
+		Short: "Put several brokers' JSON results side by side in one matrix, or add up simulator shards",
 		Long: `Merge the JSON results of several runs (one per broker) into a matrix:
 statements × brokers and specs × brokers, every cell linking to that
 broker's evidence for the spec, in one self-contained HTML file. --json writes
-the matrix's verdicts as JSON. A summary table goes to standard output.`,
-		Example: `  mqttspec report merge out/mosquitto.json out/nats.json --html-report matrix.html`,
-		Args:    cobra.MinimumNArgs(1),
+the matrix's verdicts as JSON. A summary table goes to standard output.
+
+Given the results of 'mqttspec sim --shard i/n --json' instead, merge adds the
+shards of one fleet into one result, exactly: counters add, latency
+histograms merge, timelines add second by second. Shards of different runs
+(scenario, seed, fleet size, shard count) or a shard given twice are refused;
+missing shards are reported. Conformance and simulator results cannot be
+mixed.`,
+		Example: `  mqttspec report merge out/mosquitto.json out/nats.json --html-report matrix.html
+  mqttspec report merge shard-*.json --json merged.json --html-report fleet.html`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if htmlOut == "" && jsonOut == "" {
 				return usageErrorf("nothing to write: give --html-report and/or --json")
+			}
+			if sims, err := simResultFiles(args); err != nil || sims {
+				if err != nil {
+					return err
+				}
+				return mergeSimResults(cmd.OutOrStdout(), args, htmlOut, jsonOut)
 			}
 			var runs []*reports.Conformance
 			for _, path := range args {
@@ -90,7 +114,7 @@ the matrix's verdicts as JSON. A summary table goes to standard output.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&htmlOut, "html-report", "", "write the matrix as HTML to this file")
-	f.StringVar(&jsonOut, "json", "", "write the matrix as JSON to this file")
+	f.StringVar(&jsonOut, "json", "", "write the matrix (or the merged simulator result) as JSON to this file")
 	return cmd
 }
 

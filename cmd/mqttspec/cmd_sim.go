@@ -2,28 +2,36 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/mqttspec/mqttspec/brokers"
+	"github.com/mqttspec/mqttspec/reports"
 	"github.com/mqttspec/mqttspec/simulator"
 )
 
 func newSimCmd() *cobra.Command {
 	var (
-		target, brokerName, scenarioArg, shardArg, jsonOut, progressMode string
-		nodes, sources                                                   int
-		duration, drain                                                  time.Duration
-		seed                                                             uint64
-		printScenario                                                    bool
+		target, brokerName, scenarioArg, shardArg, jsonOut, htmlOut, progressMode, metricsAddr string
+		nodes, sources                                                                         int
+		duration, drain                                                                        time.Duration
+		seed                                                                                   uint64
+		printScenario                                                                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -40,7 +48,9 @@ The exit status is 1 when a QoS 1/2 guarantee was broken or the run could
 not be completed.`,
 		Example: `  mqttspec sim --nodes 2000 --duration 30s
   mqttspec sim --target tcp://127.0.0.1:1883 --scenario my-fleet.yaml --json result.json
+  mqttspec sim --nodes 2000 --duration 30s --html-report sim.html
   mqttspec sim --nodes 100000 --shard 0/5 --json shard-0.json
+  mqttspec report merge shard-*.json --json merged.json --html-report fleet.html
   mqttspec sim --print-scenario > my-fleet.yaml   # the built-in scenario, to edit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,14 +119,28 @@ not be completed.`,
 			}
 
 			out := cmd.OutOrStdout()
+			var metrics *simulator.Metrics
+			if metricsAddr != "" {
+				metrics = simulator.NewMetrics()
+				stopMetrics, err := serveSimMetrics(metricsAddr, metrics, out)
+				if err != nil {
+					return err
+				}
+				defer stopMetrics()
+			}
 			pr := newSimProgress(out, progressMode)
 			res, runErr := simulator.Run(ctx, simulator.Options{Scenario: sc, Nodes: nodes, Shard: shard, Seed: seed,
-				Duration: duration, Target: url, Drain: drain, Progress: pr.update, SourceAddresses: sources})
+				Duration: duration, Target: url, Drain: drain, Progress: pr.update, SourceAddresses: sources, Metrics: metrics})
 			pr.finish()
 			if res != nil {
 				res.WriteSummary(out)
 				if jsonOut != "" {
 					if err := writeSimJSON(res, jsonOut); err != nil {
+						return errors.Join(runErr, err)
+					}
+				}
+				if htmlOut != "" {
+					if err := writeSimHTML(res, htmlOut); err != nil {
 						return errors.Join(runErr, err)
 					}
 				}
@@ -140,6 +164,8 @@ not be completed.`,
 	f.Uint64Var(&seed, "seed", 1, "seed of the device values, jitter and QoS choices")
 	f.StringVar(&shardArg, "shard", "", "run only shard i of n (i/n): homes h with h mod n = i (default: from JOB_COMPLETION_INDEX/JOB_COMPLETIONS when set)")
 	f.StringVar(&jsonOut, "json", "", "write the result (schema mqttspec.sim/v1, mergeable histograms) to this file")
+	f.StringVar(&htmlOut, "html-report", "", "write the HTML report (summary, accounting, percentiles, rate and latency over time) to this file")
+	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics while the run lasts (e.g. 127.0.0.1:9101)")
 	f.StringVar(&progressMode, "progress", "auto", "live progress: auto (a refreshing line on a terminal, plain lines otherwise), line, plain, off")
 	f.BoolVar(&printScenario, "print-scenario", false, "print the built-in scenario's YAML (see --scenario) and exit")
 	f.IntVar(&sources, "source-addresses", 64, "for a 127.x target, spread connections over 127.0.0.1..N to pass the ephemeral port limit")
@@ -232,4 +258,145 @@ func (p *simProgress) finish() {
 	if p.line && p.wrote {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// isSimResult tells a simulator result file (mqttspec.sim/…) from a
+// conformance one by its "schema" field.
+func isSimResult(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, usageErrorf("%v", err)
+	}
+	defer f.Close()
+	var probe struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.NewDecoder(f).Decode(&probe); err != nil {
+		return false, usageErrorf("%s: not a JSON result: %v", path, err)
+	}
+	return strings.HasPrefix(probe.Schema, "mqttspec.sim/"), nil
+}
+
+// simResultFiles reports whether the files are simulator results; a mix
+// of simulator and conformance results is a usage error.
+func simResultFiles(paths []string) (bool, error) {
+	var sims []string
+	var others []string
+	for _, p := range paths {
+		sim, err := isSimResult(p)
+		if err != nil {
+			return false, err
+		}
+		if sim {
+			sims = append(sims, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	if len(sims) > 0 && len(others) > 0 {
+		return false, usageErrorf("cannot merge simulator results (%s) with other results (%s)",
+			strings.Join(sims, ", "), strings.Join(others, ", "))
+	}
+	return len(sims) > 0, nil
+}
+
+func readSimResult(path string) (*simulator.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	defer f.Close()
+	res, err := simulator.ReadResult(f)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", path, err)
+	}
+	res.Source = path
+	return res, nil
+}
+
+func renderSimResult(path, htmlOut, jsonOut, junitOut string) error {
+	if junitOut != "" {
+		return usageErrorf("--junit-report: %s is a simulator result, which has no JUnit form", path)
+	}
+	res, err := readSimResult(path)
+	if err != nil {
+		return err
+	}
+	if jsonOut != "" {
+		if err := writeSimJSON(res, jsonOut); err != nil {
+			return err
+		}
+	}
+	if htmlOut != "" {
+		return writeSimHTML(res, htmlOut)
+	}
+	return nil
+}
+
+// mergeSimResults adds the shards of one fleet into one result.
+func mergeSimResults(out io.Writer, paths []string, htmlOut, jsonOut string) error {
+	var parts []*simulator.Result
+	for _, p := range paths {
+		res, err := readSimResult(p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, res)
+	}
+	merged, err := simulator.Merge(parts...)
+	if err != nil {
+		// Results of different runs, or a shard twice: the user's choice of
+		// files, which the error names.
+		return usageErrorf("report merge: %v", err)
+	}
+	merged.WriteSummary(out)
+	if missing := merged.MissingShards(); len(missing) > 0 {
+		fmt.Fprintf(out, "NOTE: shards %s of the fleet are missing: the totals cover only the shards given\n", strings.Join(missing, ", "))
+	}
+	if jsonOut != "" {
+		if err := writeSimJSON(merged, jsonOut); err != nil {
+			return err
+		}
+	}
+	if htmlOut != "" {
+		return writeSimHTML(merged, htmlOut)
+	}
+	return nil
+}
+
+func writeSimHTML(res *simulator.Result, path string) error {
+	model, err := res.Report(reports.ToolInfo{Name: "mqttspec", Version: versionString()})
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteSimHTML(f, model); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// serveSimMetrics serves /metrics on addr until the returned stop is
+// called. The address actually bound is printed (":0" picks a port).
+func serveSimMetrics(addr string, m *simulator.Metrics, out io.Writer) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageErrorf("--metrics %s: %v", addr, err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m, collectors.NewGoCollector())
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(out, "metrics: http://%s/metrics\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }

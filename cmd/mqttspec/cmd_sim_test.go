@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,11 +11,13 @@ import (
 
 func TestSimSmallFleet(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sim.json")
-	r := runArgs("sim", "--nodes", "30", "--duration", "1s", "--progress", "plain", "--json", out, "--seed", "9")
+	r := runArgs("sim", "--nodes", "30", "--duration", "1s", "--progress", "plain", "--json", out, "--seed", "9",
+		"--metrics", "127.0.0.1:0")
 	if r.code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"scenario home, 30 devices", "latency from the intended send time", "OK: every acknowledged"} {
+	for _, want := range []string{"scenario home, 30 devices", "latency from the intended send time", "OK: every acknowledged",
+		"metrics: http://127.0.0.1:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -62,6 +65,7 @@ func TestSimUsageErrors(t *testing.T) {
 		{[]string{"sim", "--target", "http://x"}, "unknown scheme"},
 		{[]string{"sim", "--progress", "loud"}, "--progress"},
 		{[]string{"sim", "--nodes", "-3"}, "--nodes"},
+		{[]string{"sim", "--nodes", "5", "--metrics", "256.0.0.1:x"}, "--metrics 256.0.0.1:x"},
 	} {
 		r := runArgs(c.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
@@ -91,5 +95,70 @@ func TestSimPrintScenario(t *testing.T) {
 	}
 	if _, err := loadSimScenario(path); err != nil {
 		t.Errorf("printed scenario does not load: %v", err)
+	}
+}
+
+// Two shards run by the CLI, merged by `report merge`, rendered by
+// `report render`; the report commands refuse what cannot be merged.
+func TestSimShardsMergedAndRendered(t *testing.T) {
+	dir := t.TempDir()
+	shard := func(i int) string {
+		path := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		args := []string{"sim", "--nodes", "56", "--duration", "1s", "--progress", "off", "--shard", fmt.Sprintf("%d/2", i), "--json", path}
+		if i == 0 {
+			args = append(args, "--html-report", filepath.Join(dir, "shard-0.html"))
+		}
+		if r := runArgs(args...); r.code != exitOK {
+			t.Fatalf("shard %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
+		}
+		return path
+	}
+	s0, s1 := shard(0), shard(1)
+	if h := readFile(t, filepath.Join(dir, "shard-0.html")); !strings.Contains(h, `data-report="sim"`) || !strings.Contains(h, "<svg") {
+		t.Error("sim --html-report wrote no simulation report")
+	}
+
+	merged, mergedHTML := filepath.Join(dir, "merged.json"), filepath.Join(dir, "merged.html")
+	r := runArgs("report", "merge", s1, s0, "--json", merged, "--html-report", mergedHTML)
+	if r.code != exitOK || !strings.Contains(r.stdout, "shard 0,1/2 of 56") || !strings.Contains(r.stdout, "OK: every acknowledged") {
+		t.Fatalf("merge: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var res struct {
+		Nodes      int      `json:"nodes"`
+		Shards     []string `json:"shards"`
+		Accounting []struct {
+			Sent uint64 `json:"sent"`
+		} `json:"accounting"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, merged)), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Nodes != 56 || strings.Join(res.Shards, " ") != "0/2 1/2" {
+		t.Errorf("merged result: %+v", res)
+	}
+	if h := readFile(t, mergedHTML); !strings.Contains(h, `data-report="sim"`) || !strings.Contains(h, "0,1/2") {
+		t.Error("merge --html-report wrote no simulation report")
+	}
+	partial := runArgs("report", "merge", s0, "--json", filepath.Join(dir, "partial.json"))
+	if partial.code != exitOK || !strings.Contains(partial.stdout, "shards 1/2 of the fleet are missing") {
+		t.Errorf("one shard alone: exit %d\n%s", partial.code, partial.stdout)
+	}
+
+	rendered := filepath.Join(dir, "rendered.html")
+	if r := runArgs("report", "render", merged, "--html-report", rendered); r.code != exitOK ||
+		!strings.Contains(readFile(t, rendered), `id="percentiles"`) {
+		t.Errorf("render: exit %d, %s", r.code, r.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "merge", s0, s0, "--json", merged}, "shard 0/2 is given twice (" + s0 + " and " + s0 + ")"},
+		{[]string{"report", "merge", s0, mosquittoResults, "--json", merged}, "cannot merge simulator results"},
+		{[]string{"report", "render", merged, "--junit-report", filepath.Join(dir, "j.xml")}, "no JUnit form"},
+	} {
+		if r := runArgs(c.args...); r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want a usage error naming %q", c.args, r.code, r.stderr, c.want)
+		}
 	}
 }
