@@ -117,3 +117,7 @@ results: build ## re-run the suite against the container brokers and rewrite doc
 test-browser: ## the HTML report and the matrix in headless chromium (apt-get install -y chromium); screenshots in out/
 	@mkdir -p out
 	MQTTSPEC_SCREENSHOTS=$(CURDIR)/out $(GO) test -tags browser -count=1 -run Browser ./reports/
+
+.PHONY: sim-crosscheck
+sim-crosscheck: build ## 2000 simulated devices for 30 s; the count must equal Debian's mosquitto_sub's
+	simulator/crosscheck.sh bin/mqttspec
