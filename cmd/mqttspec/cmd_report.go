@@ -166,23 +166,9 @@ func readResults(path string) (*reports.Conformance, error) {
 }
 
 func writeMatrix(m *reports.Matrix, htmlOut, jsonOut string) error {
-	write := func(path string, render func(w io.Writer) error) error {
-		if path == "" {
-			return nil
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := render(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		return f.Close()
-	}
 	return errors.Join(
-		write(jsonOut, m.WriteJSON),
-		write(htmlOut, func(w io.Writer) error { return reports.WriteMatrixHTML(w, m) }),
+		writeFile(jsonOut, m.WriteJSON),
+		writeFile(htmlOut, func(w io.Writer) error { return reports.WriteMatrixHTML(w, m) }),
 	)
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -244,25 +245,27 @@ func clientTLS(cafile, cert, key string) (*tls.Config, error) {
 }
 
 func writeReports(res *reports.Conformance, htmlOut, jsonOut, junit string) error {
-	write := func(path string, render func(f *os.File) error) error {
-		if path == "" {
-			return nil
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := render(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		return f.Close()
-	}
 	return errors.Join(
-		write(jsonOut, func(f *os.File) error { return res.WriteJSON(f) }),
-		write(junit, func(f *os.File) error { return reports.WriteJUnit(f, res) }),
-		write(htmlOut, func(f *os.File) error { return reports.WriteHTML(f, res) }),
+		writeFile(jsonOut, func(w io.Writer) error { return res.WriteJSON(w) }),
+		writeFile(junit, func(w io.Writer) error { return reports.WriteJUnit(w, res) }),
+		writeFile(htmlOut, func(w io.Writer) error { return reports.WriteHTML(w, res) }),
 	)
+}
+
+// writeFile renders into the file at path; an empty path writes nothing.
+func writeFile(path string, render func(w io.Writer) error) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := render(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func printSummary(cmd *cobra.Command, res *reports.Conformance) {
