@@ -696,7 +696,10 @@ func (c *client) kick(reason packet.ReasonCode) {
 		c.outMu.Unlock()
 		return
 	}
-	if c.v == packet.V5 && c.connacked && reason != 0 {
+	// connacked first: c.v is written by the connection's goroutine before
+	// it sets connacked under outMu, so only then may another goroutine
+	// (Shutdown's) read it.
+	if c.connacked && c.v == packet.V5 && reason != 0 {
 		c.out = append(c.out, &packet.Disconnect{ReasonCode: reason})
 	}
 	c.kicked = true
