@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mqttspec/mqttspec/brokers"
-	"github.com/mqttspec/mqttspec/reference/broker"
 	"github.com/mqttspec/mqttspec/reference/packet"
 )
 
@@ -311,26 +310,7 @@ var knownReferenceFindings = map[string]string{}
 // A bounded run against the reference broker finds no crash and no hang.
 // Spec violations would be real findings: the test reports them.
 func TestReferenceBrokerBoundedRun(t *testing.T) {
-	b, err := broker.Open(broker.Config{TopicAliasMaximum: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := netListen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go b.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := b.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	tg, err := brokers.FromURL("tcp://"+ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tg := startReferenceTarget(t)
 	dir := t.TempDir()
 	sum, err := Run(context.Background(), Config{Target: tg, MaxExecs: 3000, Duration: 60 * time.Second, Seed: 1, Workers: 2,
 		FindingsDir: dir})

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mqttspec/mqttspec/brokers"
 	"github.com/mqttspec/mqttspec/reference/broker"
@@ -18,24 +17,11 @@ import (
 // "fuzzer" with password "s3cret".
 func startAuthBroker(t *testing.T) string {
 	t.Helper()
-	b, err := broker.Open(broker.Config{TopicAliasMaximum: 10, AllowAnonymous: false,
+	_, url := serveReference(t, broker.Config{TopicAliasMaximum: 10, AllowAnonymous: false,
 		Authenticator: auth.CheckerFunc(func(_, user string, pw []byte, hasUser, hasPw bool) bool {
 			return hasUser && hasPw && user == "fuzzer" && string(pw) == "s3cret"
 		})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := netListen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go b.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		b.Shutdown(ctx)
-	})
-	return "tcp://" + ln.Addr().String()
+	return url
 }
 
 // Against a broker without anonymous access, the target's login gets the

@@ -17,7 +17,19 @@ import (
 // loopback for one test.
 func startReferenceTarget(t *testing.T) (*broker.Broker, *brokers.Target) {
 	t.Helper()
-	b, err := broker.Open(broker.Config{TopicAliasMaximum: 10})
+	b, url := serveReference(t, broker.Config{TopicAliasMaximum: 10})
+	tg, err := brokers.FromURL(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, tg
+}
+
+// serveReference serves a reference broker with cfg on loopback until the
+// test ends (its shutdown must succeed) and returns its tcp:// URL.
+func serveReference(t *testing.T, cfg broker.Config) (*broker.Broker, string) {
+	t.Helper()
+	b, err := broker.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,13 +41,11 @@ func startReferenceTarget(t *testing.T) (*broker.Broker, *brokers.Target) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		b.Shutdown(ctx)
+		if err := b.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 	})
-	tg, err := brokers.FromURL("tcp://"+ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, tg
+	return b, "tcp://" + ln.Addr().String()
 }
 
 // shardInputs runs one shard of a campaign and returns its inputs, in hex.

@@ -216,14 +216,7 @@ func TestBrowserConformanceReport(t *testing.T) {
 
 	// The counts on the page are the JSON's.
 	sum := c.Summary()
-	shown := eval[map[string]int](t, b, `(function () {
-		var out = {};
-		document.querySelectorAll("#counts li[data-verdict]").forEach(function (li) {
-			out[li.getAttribute("data-verdict")] = parseInt(li.querySelector(".n").textContent, 10);
-		});
-		out.total = parseInt(document.getElementById("counts").getAttribute("data-total"), 10);
-		return out;
-	})()`)
+	shown := pageCounts(t, b)
 	for _, v := range Verdicts {
 		if shown[string(v)] != sum.ByVerdict[v] {
 			t.Errorf("page shows %d %s, the JSON has %d", shown[string(v)], v, sum.ByVerdict[v])
@@ -329,15 +322,7 @@ func TestBrowserMatrix(t *testing.T) {
 	b.open(t, path)
 	b.checkClean(t)
 
-	counts := eval[map[string]map[string]int](t, b, `(function () {
-		var out = {};
-		document.querySelectorAll("#brokers tr[data-broker]").forEach(function (tr) {
-			var c = {total: parseInt(tr.dataset.total, 10)};
-			tr.querySelectorAll("td[data-verdict]").forEach(function (td) { c[td.dataset.verdict] = parseInt(td.textContent, 10); });
-			out[tr.dataset.broker] = c;
-		});
-		return out;
-	})()`)
+	counts := matrixCounts(t, b)
 	if len(counts) != len(runs) {
 		t.Fatalf("page lists %d brokers, want %d", len(counts), len(runs))
 	}
@@ -411,14 +396,7 @@ func TestBrowserRealRuns(t *testing.T) {
 		b.open(t, absPath(t, page))
 		b.checkClean(t)
 		sum := c.Summary()
-		shown := eval[map[string]int](t, b, `(function () {
-			var out = {};
-			document.querySelectorAll("#counts li[data-verdict]").forEach(function (li) {
-				out[li.getAttribute("data-verdict")] = parseInt(li.querySelector(".n").textContent, 10);
-			});
-			out.total = parseInt(document.getElementById("counts").getAttribute("data-total"), 10);
-			return out;
-		})()`)
+		shown := pageCounts(t, b)
 		for _, v := range Verdicts {
 			if shown[string(v)] != sum.ByVerdict[v] {
 				t.Errorf("%s: page shows %d %s, %s has %d", page, shown[string(v)], v, results, sum.ByVerdict[v])
@@ -462,15 +440,7 @@ func TestBrowserRealRuns(t *testing.T) {
 	}
 	b.open(t, absPath(t, page))
 	b.checkClean(t)
-	counts := eval[map[string]map[string]int](t, b, `(function () {
-		var out = {};
-		document.querySelectorAll("#brokers tr[data-broker]").forEach(function (tr) {
-			var c = {total: parseInt(tr.dataset.total, 10)};
-			tr.querySelectorAll("td[data-verdict]").forEach(function (td) { c[td.dataset.verdict] = parseInt(td.textContent, 10); });
-			out[tr.dataset.broker] = c;
-		});
-		return out;
-	})()`)
+	counts := matrixCounts(t, b)
 	if len(counts) != len(merged) {
 		t.Fatalf("%s lists %d brokers, want %d", page, len(counts), len(merged))
 	}
@@ -510,4 +480,32 @@ func absPath(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// pageCounts reads the report's counts: verdict -> number, and "total".
+func pageCounts(t *testing.T, b *browser) map[string]int {
+	t.Helper()
+	return eval[map[string]int](t, b, `(function () {
+		var out = {};
+		document.querySelectorAll("#counts li[data-verdict]").forEach(function (li) {
+			out[li.getAttribute("data-verdict")] = parseInt(li.querySelector(".n").textContent, 10);
+		});
+		out.total = parseInt(document.getElementById("counts").getAttribute("data-total"), 10);
+		return out;
+	})()`)
+}
+
+// matrixCounts reads the matrix's broker table: broker -> verdict -> number,
+// and "total".
+func matrixCounts(t *testing.T, b *browser) map[string]map[string]int {
+	t.Helper()
+	return eval[map[string]map[string]int](t, b, `(function () {
+		var out = {};
+		document.querySelectorAll("#brokers tr[data-broker]").forEach(function (tr) {
+			var c = {total: parseInt(tr.dataset.total, 10)};
+			tr.querySelectorAll("td[data-verdict]").forEach(function (td) { c[td.dataset.verdict] = parseInt(td.textContent, 10); });
+			out[tr.dataset.broker] = c;
+		});
+		return out;
+	})()`)
 }
