@@ -168,6 +168,9 @@ Exit status: 0 without findings, 1 with findings, 2 for a usage error.`,
 			if err := tf.check(); err != nil {
 				return err
 			}
+			if err := checkOutputDirs(jsonOut, htmlOut); err != nil {
+				return err
+			}
 			if duration <= 0 && maxExecs <= 0 {
 				return usageErrorf("--duration or --max-execs must be positive, so the run stops by itself")
 			}

@@ -48,6 +48,9 @@ not be tested (the matrix then has the others).`,
 			if len(brokerNames) == 0 {
 				return usageErrorf("give at least one --broker")
 			}
+			if err := checkOutputDirs(htmlOut, jsonOut); err != nil {
+				return err
+			}
 			if htmlOut == "" && jsonOut == "" {
 				return usageErrorf("nothing to write: give --html-report and/or --json")
 			}

@@ -72,6 +72,9 @@ statements it checks; the exit status is 0 only when no MUST statement is broken
 			if err != nil {
 				return usageErrorf("--mqtt: %v", err)
 			}
+			if err := checkOutputDirs(htmlOut, jsonOut, junit, writeExpect); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			if n := countSet(target, brokerName, targetFile); n > 1 {
 				return usageErrorf("--target, --target-file and --broker exclude each other")

@@ -65,6 +65,9 @@ not be completed.`,
 			if target != "" && brokerName != "" {
 				return usageErrorf("--target and --broker exclude each other")
 			}
+			if err := checkOutputDirs(jsonOut, htmlOut); err != nil {
+				return err
+			}
 			if nodes < 0 {
 				return usageErrorf("--nodes %d: must be positive", nodes)
 			}
