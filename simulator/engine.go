@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -27,8 +28,14 @@ type Options struct {
 	Seed  uint64
 	// Duration > 0 replaces the scenario's publishing time.
 	Duration time.Duration
-	// Target is the broker URL; only tcp:// (mqtt://) in this version.
+	// Target is the broker URL: tcp:// (mqtt://), ssl:// (tls://,
+	// mqtts://), or ws:// and wss:// with the path (e.g.
+	// ws://127.0.0.1:8080/mqtt).
 	Target string
+	// TLS is the client configuration for ssl:// and wss:// (trusted CAs,
+	// and the client certificate of observers and of devices the scenario
+	// gives none); nil trusts the system's roots.
+	TLS *tls.Config
 	// Drain bounds the wait, after publishing stops, for acknowledgements
 	// and deliveries still under way (default 10 s).
 	Drain time.Duration
@@ -114,7 +121,9 @@ type node struct {
 	conn     net.Conn
 	inflight []outMsg
 	in, out  []byte // partial packet read; bytes waiting to be written
-	lastSend int64  // µs
+	// writing: a stream connection's writer goroutine is running (TLS).
+	writing  bool
+	lastSend int64 // µs
 }
 
 type engine struct {
@@ -134,8 +143,11 @@ type engine struct {
 	connectCh chan int32
 	stopSched chan struct{}
 	schedBufs scratch // used by the scheduler goroutine only
-	pollBufs  scratch // used by the poller goroutine only
-	dec       packet.Decoder
+	// target is how to reach the broker. TLS and WebSocket connections
+	// are streams read by a goroutine each (stream.go), not by the poller;
+	// tls, for ssl:// and wss://, is the base client configuration.
+	target    target
+	tls       *tls.Config
 	observers []*observer
 
 	stopping atomic.Bool // no more reconnects
@@ -145,10 +157,13 @@ type engine struct {
 	fatal    error
 
 	connected, connects, connectFailures, disconnects atomic.Int64
-	sent, acked                                       [3]atomic.Uint64
-	skipped, blocked, backpressure                    atomic.Uint64
-	inflight                                          atomic.Int64
-	commands, refused                                 atomic.Uint64
+	// refusedConnects counts device CONNECTs the broker refused, by
+	// CONNACK return/reason code.
+	refusedConnects                [256]atomic.Int64
+	sent, acked                    [3]atomic.Uint64
+	skipped, blocked, backpressure atomic.Uint64
+	inflight                       atomic.Int64
+	commands, refused              atomic.Uint64
 	// sessionsLost counts reconnects (devices and observers) on which the
 	// broker had not kept the persistent session asked for;
 	// observerReconnects counts observers' reconnects.
@@ -237,9 +252,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.ConnectWorkers <= 0 {
 		o.ConnectWorkers = 32
 	}
-	addr, err := tcpAddress(o.Target)
+	tg, err := parseTarget(o.Target)
 	if err != nil {
 		return nil, err
+	}
+	addr := tg.addr
+	if o.Scenario.Connection.TLS != nil && !tg.secure {
+		return nil, fmt.Errorf("the scenario's connection.tls (client certificates) needs an ssl:// or wss:// target, not %q", o.Target)
 	}
 	if err := ensureFiles(fleet.Len() + len(fleet.plan.observers) + 64); err != nil {
 		return nil, err
@@ -247,6 +266,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	e := &engine{opts: o, fleet: fleet, plan: fleet.plan, addr: addr, errors: map[string]int64{},
 		abandoned: map[uint64][]uint32{}, nodes: make([]node, fleet.Len()), connectCh: make(chan int32, 1024),
 		stopSched: make(chan struct{})}
+	e.target = tg
+	if tg.secure {
+		e.tls = o.TLS
+		if e.tls == nil {
+			e.tls = &tls.Config{}
+		}
+	}
 	// The run id tells this run's messages from any other's (other shards,
 	// earlier runs' retained messages): random, not derived from the seed.
 	e.run = fmt.Sprintf("%08x", rand.Uint32())
@@ -364,10 +390,10 @@ func (e *engine) currentAddr() string {
 	if e.opts.Resolve != nil {
 		url, err := e.opts.Resolve()
 		if err == nil {
-			var addr string
-			if addr, err = tcpAddress(url); err == nil {
-				e.addrNow.Store(&addr)
-				return addr
+			var tg target
+			if tg, err = parseTarget(url); err == nil {
+				e.addrNow.Store(&tg.addr)
+				return tg.addr
 			}
 		}
 		e.noteError(fmt.Errorf("resolving the broker's address: %w", err))
@@ -378,22 +404,42 @@ func (e *engine) currentAddr() string {
 	return e.addr
 }
 
-// tcpAddress checks the target URL and returns host:port.
-func tcpAddress(target string) (string, error) {
-	u, err := url.Parse(target)
+// target is a parsed broker URL.
+type target struct {
+	addr   string // host:port
+	secure bool   // TLS (ssl://, wss://)
+	ws     bool   // MQTT over WebSocket
+	path   string // the WebSocket path
+}
+
+// stream reports whether device connections are read by a goroutine each
+// (TLS, WebSocket) rather than by the poller.
+func (t target) stream() bool { return t.secure || t.ws }
+
+// parseTarget checks the target URL.
+func parseTarget(s string) (target, error) {
+	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("target %q: want a URL such as tcp://127.0.0.1:1883", target)
+		return target{}, fmt.Errorf("target %q: want a URL such as tcp://127.0.0.1:1883, ssl://127.0.0.1:8883 or ws://127.0.0.1:8080/mqtt", s)
 	}
+	var t target
+	port := "1883"
 	switch strings.ToLower(u.Scheme) {
 	case "tcp", "mqtt":
+	case "ssl", "tls", "mqtts":
+		port, t.secure = "8883", true
+	case "ws":
+		port, t.ws, t.path = "80", true, u.Path
+	case "wss":
+		port, t.ws, t.secure, t.path = "443", true, true, u.Path
 	default:
-		return "", fmt.Errorf("target %q: the simulator speaks plain TCP (tcp://) only so far; %s:// is not supported yet", target, u.Scheme)
+		return target{}, fmt.Errorf("target %q: the simulator speaks tcp://, ssl://, ws:// and wss://; %s:// is not supported", s, u.Scheme)
 	}
-	host := u.Host
+	t.addr = u.Host
 	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "1883")
+		t.addr = net.JoinHostPort(u.Hostname(), port)
 	}
-	return host, nil
+	return t, nil
 }
 
 // budgetedDevices is the number of devices of the shard that publish on a
@@ -499,8 +545,13 @@ func (e *engine) connect(idx int32) {
 	if err != nil {
 		nd.state = stateDown
 		e.connectFailures.Add(1)
+		var ref *errRefused
+		if errors.As(err, &ref) {
+			e.refusedConnects[ref.code].Add(1)
+		}
 		var lim *errLimit
-		if errors.As(err, &lim) {
+		var bad *errSetup
+		if errors.As(err, &lim) || errors.As(err, &bad) {
 			e.fail(err)
 			return
 		}
@@ -513,10 +564,15 @@ func (e *engine) connect(idx int32) {
 		nd.state = stateDown
 		return
 	}
-	fd, err := rawFD(conn)
-	if err == nil {
+	fd := -1
+	if !e.target.stream() {
+		fd, err = rawFD(conn)
+		if err == nil {
+			nd.gen++
+			err = e.poll.watch(fd, idx, nd.gen, false)
+		}
+	} else {
 		nd.gen++
-		err = e.poll.watch(fd, idx, nd.gen, false)
 	}
 	if err != nil {
 		conn.Close()
@@ -534,6 +590,9 @@ func (e *engine) connect(idx int32) {
 		e.allConnectedAt.CompareAndSwap(0, e.clock())
 	}
 	e.connects.Add(1)
+	if fd < 0 {
+		go e.readStream(conn, idx, nd.gen)
+	}
 	e.resend(nd, idx, present)
 	if !nd.chained {
 		nd.chained = true
@@ -558,7 +617,11 @@ func (e *engine) handshake(idx int32, global int) (net.Conn, []byte, bool, error
 		d.LocalAddr = &net.TCPAddr{IP: e.sources[int(idx)%len(e.sources)].AsSlice()}
 	}
 	addr := e.currentAddr()
-	conn, err := d.DialContext(e.ctx, "tcp", addr)
+	cert, err := e.deviceCertificate(global)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	conn, err := e.dial(e.ctx, &d, addr, cert)
 	if err != nil {
 		return nil, nil, false, explainDialError(err, addr)
 	}
@@ -572,11 +635,11 @@ func (e *engine) handshake(idx int32, global int) (net.Conn, []byte, bool, error
 	cp := e.classOf(global)
 	cn := &packet.Connect{ProtocolVersion: v, CleanStart: *c.CleanSession, KeepAlive: uint16(c.KeepAlive.D() / time.Second),
 		ClientID: e.plan.clientID.expand(&vr)}
-	if !e.plan.username.empty() {
-		cn.Username = e.plan.username.expand(&vr)
+	if !cp.username.empty() {
+		cn.Username = cp.username.expand(&vr)
 	}
-	if !e.plan.password.empty() {
-		cn.Password = []byte(e.plan.password.expand(&vr))
+	if !cp.password.empty() {
+		cn.Password = []byte(cp.password.expand(&vr))
 	}
 	if v == packet.V5 && !*c.CleanSession {
 		exp := uint32(math.MaxUint32)
@@ -610,7 +673,7 @@ func (e *engine) handshake(idx int32, global int) (net.Conn, []byte, bool, error
 					return fail(fmt.Errorf("the broker answered CONNECT with %s", p.Type()))
 				}
 				if ack.ReasonCode != 0 {
-					return fail(fmt.Errorf("the broker refused the connection: code 0x%02X", byte(ack.ReasonCode)))
+					return fail(&errRefused{code: byte(ack.ReasonCode)})
 				}
 				rest := append([]byte(nil), buf[used:]...)
 				if len(rest) == 0 {
@@ -638,6 +701,13 @@ func (e *engine) handshake(idx int32, global int) (net.Conn, []byte, bool, error
 			return fail(fmt.Errorf("waiting for CONNACK: %w", err))
 		}
 	}
+}
+
+// errRefused is a CONNACK with a failure code.
+type errRefused struct{ code byte }
+
+func (e *errRefused) Error() string {
+	return fmt.Sprintf("the broker refused the connection: code 0x%02X", e.code)
 }
 
 // resend repeats unacknowledged messages after a reconnect with a
@@ -804,6 +874,9 @@ func (e *engine) writeLocked(nd *node, idx int32, b []byte) bool {
 	if nd.state != stateUp {
 		return false
 	}
+	if nd.fd < 0 {
+		return e.writeStreamLocked(nd, idx, b)
+	}
 	if len(nd.out) > 0 {
 		if len(nd.out)+len(b) > maxPending {
 			e.backpressure.Add(1)
@@ -851,11 +924,13 @@ func (e *engine) lost(nd *node, idx int32, why error) {
 	if nd.state != stateUp {
 		return
 	}
-	e.poll.unwatch(nd.fd)
+	if nd.fd >= 0 {
+		e.poll.unwatch(nd.fd)
+	}
 	nd.conn.Close()
 	nd.conn, nd.fd, nd.state = nil, -1, stateDown
 	nd.gen++
-	nd.in, nd.out = nil, nil
+	nd.in, nd.out, nd.writing = nil, nil, false
 	e.connected.Add(-1)
 	e.disconnects.Add(1)
 	if !e.stopping.Load() {
@@ -883,11 +958,11 @@ func (e *engine) abandon(global int, q uint8, seq uint32) {
 
 // handleIncoming processes complete packets (poller, node locked) and
 // returns the bytes of an incomplete one.
-func (e *engine) handleIncoming(nd *node, idx int32, data []byte) []byte {
-	e.dec.Options.Version = e.plan.version
+func (e *engine) handleIncoming(nd *node, idx int32, data []byte, ib *inbound) []byte {
+	ib.dec.Options.Version = e.plan.version
 	v := e.plan.version
 	for len(data) > 0 && nd.state == stateUp {
-		p, n, err := e.dec.Decode(data)
+		p, n, err := ib.dec.Decode(data)
 		if errors.Is(err, packet.ErrIncomplete) {
 			return data
 		}
@@ -901,7 +976,7 @@ func (e *engine) handleIncoming(nd *node, idx int32, data []byte) []byte {
 			e.acknowledge(nd, idx, 1, p.PacketID, 0, p.ReasonCode)
 		case *packet.Pubrec:
 			if e.acknowledge(nd, idx, 2, p.PacketID, 0, p.ReasonCode) {
-				b, _ := (&packet.Pubrel{PacketID: p.PacketID}).Append(e.pollBufs.pkt[:0], v)
+				b, _ := (&packet.Pubrel{PacketID: p.PacketID}).Append(ib.bufs.pkt[:0], v)
 				e.writeLocked(nd, idx, b)
 			}
 		case *packet.Pubcomp:
@@ -914,9 +989,9 @@ func (e *engine) handleIncoming(nd *node, idx int32, data []byte) []byte {
 				}
 			}
 		case *packet.Publish:
-			e.command(nd, idx, p)
+			e.command(nd, idx, p, ib)
 		case *packet.Pubrel:
-			b, _ := (&packet.Pubcomp{PacketID: p.PacketID}).Append(e.pollBufs.pkt[:0], v)
+			b, _ := (&packet.Pubcomp{PacketID: p.PacketID}).Append(ib.bufs.pkt[:0], v)
 			e.writeLocked(nd, idx, b)
 		case *packet.Disconnect:
 			e.lost(nd, idx, fmt.Errorf("the broker sent DISCONNECT (reason 0x%02X)", byte(p.ReasonCode)))
@@ -957,15 +1032,15 @@ func (e *engine) acknowledge(nd *node, idx int32, q uint8, id uint16, stage uint
 
 // command is a PUBLISH to an actuator: acknowledge it and answer with the
 // new state, stamped with the time the command arrived.
-func (e *engine) command(nd *node, idx int32, p *packet.Publish) {
+func (e *engine) command(nd *node, idx int32, p *packet.Publish, ib *inbound) {
 	e.commands.Add(1)
 	v := e.plan.version
 	switch p.QoS {
 	case 1:
-		b, _ := (&packet.Puback{PacketID: p.PacketID}).Append(e.pollBufs.pkt[:0], v)
+		b, _ := (&packet.Puback{PacketID: p.PacketID}).Append(ib.bufs.pkt[:0], v)
 		e.writeLocked(nd, idx, b)
 	case 2:
-		b, _ := (&packet.Pubrec{PacketID: p.PacketID}).Append(e.pollBufs.pkt[:0], v)
+		b, _ := (&packet.Pubrec{PacketID: p.PacketID}).Append(ib.bufs.pkt[:0], v)
 		e.writeLocked(nd, idx, b)
 	}
 	if e.stopping.Load() || e.clock() >= e.end {
@@ -976,7 +1051,7 @@ func (e *engine) command(nd *node, idx int32, p *packet.Publish) {
 	if _, val, ok := parsePayload(p.Payload); ok {
 		state = &val
 	}
-	e.pollBufs = e.publishLocked(nd, idx, global, e.classOf(global), e.clock(), state, e.pollBufs)
+	ib.bufs = e.publishLocked(nd, idx, global, e.classOf(global), e.clock(), state, ib.bufs)
 }
 
 // disconnectAll ends every device connection with DISCONNECT, so that no
@@ -987,8 +1062,16 @@ func (e *engine) disconnectAll() {
 		nd := &e.nodes[i]
 		nd.mu.Lock()
 		if nd.state == stateUp {
-			writeFD(nd.fd, b)
-			e.poll.unwatch(nd.fd)
+			if nd.fd >= 0 {
+				writeFD(nd.fd, b)
+				e.poll.unwatch(nd.fd)
+			} else {
+				// A stream: its writer may hold bytes still; DISCONNECT
+				// follows them (tls.Conn serialises writes), bounded.
+				nd.conn.SetWriteDeadline(time.Now().Add(time.Second))
+				nd.conn.Write(b)
+				nd.out, nd.writing = nil, false
+			}
 			nd.conn.Close()
 			nd.conn, nd.fd = nil, -1
 			nd.gen++

@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"os"
 	"runtime"
 	"strconv"
@@ -18,6 +20,9 @@ import (
 //	mqttspec broker --listen 127.0.0.1:18830 &
 //	SIM_TARGET=tcp://127.0.0.1:18830 SIM_NODES=5000 \
 //	  go test ./simulator -run '^$' -bench IdleNodeMemory -benchtime 1x
+//
+// For a TLS target, add SIM_CAFILE=ca.crt (the CA the broker's certificate
+// chains to) and give SIM_TARGET as ssl://host:port.
 //
 // It reports heap+stack bytes per node (Go heap and goroutine stacks, after
 // a GC, once every device is connected) and the growth of all memory the
@@ -62,6 +67,16 @@ observers:
 			b.Fatal(err)
 		}
 	}
+	// SIM_CAFILE: the CA to trust for an ssl:// or wss:// SIM_TARGET.
+	var tlsConf *tls.Config
+	if ca := os.Getenv("SIM_CAFILE"); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tlsConf = &tls.Config{RootCAs: x509.NewCertPool()}
+		tlsConf.RootCAs.AppendCertsFromPEM(pem)
+	}
 	for range b.N {
 		var before, after runtime.MemStats
 		runtime.GC()
@@ -70,7 +85,7 @@ observers:
 		var once sync.Once
 		var connectedAt time.Duration
 		inShard := 0
-		_, err := Run(ctx, Options{Scenario: s, Nodes: nodes, Shard: shard, Target: target, Drain: time.Second,
+		_, err := Run(ctx, Options{Scenario: s, Nodes: nodes, Shard: shard, Target: target, TLS: tlsConf, Drain: time.Second,
 			ProgressInterval: 200 * time.Millisecond, Progress: func(p Progress) {
 				if p.Connected == int64(p.Nodes) {
 					once.Do(func() {

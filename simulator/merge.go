@@ -84,6 +84,12 @@ func Merge(results ...*Result) (*Result, error) {
 		c.Disconnects += r.Connections.Disconnects
 		c.ObserverReconnects += r.Connections.ObserverReconnects
 		c.SessionsLost += r.Connections.SessionsLost
+		for code, n := range r.Connections.Refused {
+			if c.Refused == nil {
+				c.Refused = map[string]int64{}
+			}
+			c.Refused[code] += n
+		}
 		// Shards run side by side, each timed from its own start: the
 		// fleet was all connected once the slowest shard was.
 		if r.Connections.AllConnectedSeconds == 0 {

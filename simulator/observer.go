@@ -24,6 +24,8 @@ type observer struct {
 	// homeFilters and global say which devices this observer must see.
 	homeFilters []template
 	global      []string
+	// username and password, when set, go into every CONNECT.
+	username, password string
 
 	mu   sync.Mutex // guards acct (progress reads its window)
 	acct *account
@@ -65,6 +67,7 @@ func (o *observer) interestSet() []uint64 {
 
 func newObserver(e *engine, i int, op observerPlan) *observer {
 	o := &observer{e: e, index: i, qos: op.qos, homeFilters: op.perHome, global: op.global,
+		username: op.username, password: op.password,
 		acct: newAccount(e.run, uint8(op.qos)), done: make(chan struct{}), persistent: !*e.plan.s.Connection.CleanSession}
 	o.filters = append(o.filters, op.global...)
 	for _, h := range e.fleet.ShardHomes() {
@@ -117,7 +120,7 @@ func (o *observer) session(ctx context.Context, clean bool) (*packet.Reader, *bu
 	v := o.e.plan.version
 	d := net.Dialer{Timeout: 10 * time.Second}
 	addr := o.e.currentAddr()
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := o.e.dial(ctx, &d, addr, nil)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("observer %d: %w", o.index, explainDialError(err, addr))
 	}
@@ -138,6 +141,7 @@ func (o *observer) session(ctx context.Context, clean bool) (*packet.Reader, *bu
 	r := packet.NewReader(conn, packet.DecodeOptions{Version: v})
 	connect := &packet.Connect{ProtocolVersion: v, CleanStart: clean, KeepAlive: 0,
 		ClientID: o.clientID()}
+	o.credentials(connect)
 	if o.persistent && v == packet.V5 {
 		exp := uint32(math.MaxUint32)
 		if se := o.e.plan.s.Connection.SessionExpiry; se > 0 {
@@ -392,14 +396,16 @@ func (o *observer) stop() {
 // does not depend on it.
 func (o *observer) discardSession() {
 	v := o.e.plan.version
-	conn, err := net.DialTimeout("tcp", o.e.currentAddr(), 2*time.Second)
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := o.e.dial(context.Background(), &d, o.e.currentAddr(), nil)
 	if err != nil {
 		return
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(2 * time.Second))
-	b, err := packet.Encode(&packet.Connect{ProtocolVersion: v, CleanStart: true,
-		ClientID: o.clientID()}, v)
+	connect := &packet.Connect{ProtocolVersion: v, CleanStart: true, ClientID: o.clientID()}
+	o.credentials(connect)
+	b, err := packet.Encode(connect, v)
 	if err != nil {
 		return
 	}
@@ -412,6 +418,17 @@ func (o *observer) discardSession() {
 	}
 	if b, err := packet.Encode(&packet.Disconnect{}, v); err == nil {
 		conn.Write(b)
+	}
+}
+
+// credentials puts the observer's user name and password, if any, into
+// its CONNECT.
+func (o *observer) credentials(c *packet.Connect) {
+	if o.username != "" {
+		c.Username = o.username
+	}
+	if o.password != "" {
+		c.Password = []byte(o.password)
 	}
 }
 

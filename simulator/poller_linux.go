@@ -24,6 +24,7 @@ type poller struct {
 	epfd    int
 	e       *engine
 	buf     []byte
+	in      inbound // decoder and scratch of the poller goroutine
 	stopped atomic.Bool
 }
 
@@ -121,22 +122,7 @@ func (p *poller) read(nd *node, idx int32) {
 		p.e.lost(nd, idx, errors.New("the broker closed the connection"))
 		return
 	}
-	data := p.buf[:n]
-	if len(nd.in) > 0 {
-		nd.in = append(nd.in, data...)
-		data = nd.in
-	}
-	rest := p.e.handleIncoming(nd, idx, data)
-	if nd.state != stateUp {
-		return
-	}
-	if len(rest) == 0 {
-		nd.in = nil
-	} else if len(nd.in) > 0 {
-		nd.in = nd.in[:copy(nd.in, rest)]
-	} else {
-		nd.in = append([]byte(nil), rest...)
-	}
+	p.e.receive(nd, idx, p.buf[:n], &p.in)
 }
 
 func (p *poller) stop() {

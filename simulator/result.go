@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -72,6 +73,10 @@ type Connections struct {
 	// the session held is then missing, and counted (lost, not unacked).
 	ObserverReconnects int64 `json:"observer_reconnects,omitempty"`
 	SessionsLost       int64 `json:"sessions_lost,omitempty"`
+	// Refused counts the failures that were a CONNACK refusing a device,
+	// by its code ("0x04" bad user name or password in 3.1.1, "0x86" in
+	// 5.0, ...): a wrong credentials template shows here.
+	Refused map[string]int64 `json:"refused,omitempty"`
 }
 
 // Publishing counts publishes that could not be made.
@@ -192,6 +197,17 @@ func (r *Result) WriteSummary(w io.Writer) {
 	if c.SessionsLost > 0 {
 		fmt.Fprintf(w, "; the broker had not kept %d persistent sessions", c.SessionsLost)
 	}
+	if len(c.Refused) > 0 {
+		codes := make([]string, 0, len(c.Refused))
+		for code := range c.Refused {
+			codes = append(codes, code)
+		}
+		sort.Strings(codes)
+		fmt.Fprint(w, "; refused by CONNACK:")
+		for _, code := range codes {
+			fmt.Fprintf(w, " %d × %s", c.Refused[code], code)
+		}
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "QoS\tsent\texpected\treceived\tlost\tduplicates\treordered\tabandoned\tunacked\t")
@@ -262,6 +278,14 @@ func (e *engine) result(started time.Time, timeline []Sample) *Result {
 	r.Connections = Connections{Connects: e.connects.Load(), Failures: e.connectFailures.Load(),
 		Disconnects: e.disconnects.Load(), AllConnectedSeconds: float64(e.allConnectedAt.Load()) / 1e6,
 		ObserverReconnects: e.observerReconnects.Load(), SessionsLost: e.sessionsLost.Load()}
+	for code := range e.refusedConnects {
+		if n := e.refusedConnects[code].Load(); n > 0 {
+			if r.Connections.Refused == nil {
+				r.Connections.Refused = map[string]int64{}
+			}
+			r.Connections.Refused[fmt.Sprintf("0x%02X", code)] = n
+		}
+	}
 	r.Publishing = Publishing{SkippedDisconnected: e.skipped.Load(), BlockedInflight: e.blocked.Load(),
 		Backpressure: e.backpressure.Load(), Refused: e.refused.Load(), Commands: e.commands.Load(),
 		SchedulerLagMaxUs: e.maxLag.Load()}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ type Scenario struct {
 	Devices []DeviceClass `yaml:"devices"`
 	// Observers subscribe with wildcards and account for what arrives.
 	Observers []Observer `yaml:"observers"`
+
+	// dir is the scenario file's folder (relative certificate paths).
+	dir string
 }
 
 // Homes says how many homes there are and how they are named: Names first
@@ -49,7 +53,10 @@ type Homes struct {
 type Connection struct {
 	// ClientID template; placeholders {home} {room} {class} {k} {device}.
 	ClientID string `yaml:"client_id"`
-	// Username and Password templates (optional; same placeholders).
+	// Username and Password templates (optional; same placeholders), put
+	// into every device's CONNECT, e.g. username "{home}-{room}-{class}"
+	// and password "{device}": per-device credentials for a broker that
+	// checks them. A device class may set its own.
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 	// CleanSession true (default) starts every connection afresh; false
@@ -65,6 +72,18 @@ type Connection struct {
 	// ConnectTimeout bounds dial + CONNECT/CONNACK.
 	ConnectTimeout Duration  `yaml:"connect_timeout"`
 	Reconnect      Reconnect `yaml:"reconnect"`
+	// TLS, for an ssl:// target, gives every device its own client
+	// certificate.
+	TLS *ConnectionTLS `yaml:"tls"`
+}
+
+// ConnectionTLS names each device's client certificate and key files
+// (PEM): templates with the device placeholders, e.g.
+// "certs/{device}.crt"; a relative path is taken from the scenario
+// file's folder.
+type ConnectionTLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Reconnect is exponential backoff with full jitter: the n-th retry waits a
@@ -109,6 +128,10 @@ type DeviceClass struct {
 	Model Model `yaml:"model"`
 	// Will, when set, is the device's last will.
 	Will *Will `yaml:"will"`
+	// Username and Password, when set, replace the connection's templates
+	// for this class (same placeholders).
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
 }
 
 // Model is a value model.
@@ -149,6 +172,11 @@ type Will struct {
 type Observer struct {
 	Filters []string `yaml:"filters"`
 	QoS     int      `yaml:"qos"`
+	// Username and Password the observer connects with (literal: an
+	// observer is not a device, so no placeholders). A broker that checks
+	// credentials must let the observer subscribe to what it counts.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
 }
 
 // Duration is a time.Duration written as "10s", "1m30s" or "24h" in YAML.
@@ -202,7 +230,12 @@ func LoadScenario(path string) (*Scenario, error) {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
 	defer f.Close()
-	return ParseScenario(f, path)
+	s, err := ParseScenario(f, path)
+	if err != nil {
+		return nil, err
+	}
+	s.dir = filepath.Dir(path)
+	return s, nil
 }
 
 // ParseScenario reads YAML strictly: unknown keys are errors. source names
@@ -294,7 +327,9 @@ type plan struct {
 	clientID template
 	username template
 	password template
-	classes  []classPlan
+	// tlsCert and tlsKey are connection.tls's templates (empty: none).
+	tlsCert, tlsKey template
+	classes         []classPlan
 	// perHome lists the devices of one home in enumeration order.
 	perHome   []slot
 	observers []observerPlan
@@ -306,9 +341,13 @@ type classPlan struct {
 	subscribe template
 	willTopic template
 	willBody  template
-	qosCum    [3]float64 // cumulative QoS weights, normalised to 1
-	maxQoS    packet.QoS
-	decimals  int
+	// username and password are the class's own templates, or the
+	// connection's when the class sets none.
+	username template
+	password template
+	qosCum   [3]float64 // cumulative QoS weights, normalised to 1
+	maxQoS   packet.QoS
+	decimals int
 }
 
 // slot is one device position inside a home.
@@ -322,6 +361,8 @@ type observerPlan struct {
 	perHome []template // filters with {home}
 	global  []string   // filters without
 	qos     packet.QoS
+	// username and password go into the observer's CONNECT when set.
+	username, password string
 }
 
 var deviceFields = []field{fieldHome, fieldRoom, fieldClass, fieldK, fieldDevice}
@@ -376,6 +417,17 @@ func (s *Scenario) compile() (*plan, error) {
 	if p.password, err = parseTemplate("connection.password", c.Password, deviceFields...); err != nil {
 		return nil, err
 	}
+	if t := c.TLS; t != nil {
+		if t.Cert == "" || t.Key == "" {
+			return nil, errors.New("connection.tls: both cert and key are needed")
+		}
+		if p.tlsCert, err = parseTemplate("connection.tls.cert", t.Cert, deviceFields...); err != nil {
+			return nil, err
+		}
+		if p.tlsKey, err = parseTemplate("connection.tls.key", t.Key, deviceFields...); err != nil {
+			return nil, err
+		}
+	}
 	if c.KeepAlive < 0 || c.KeepAlive.D() > 65535*time.Second {
 		return nil, fmt.Errorf("connection.keep_alive %s: must be between 0 and 65535s", c.KeepAlive.D())
 	}
@@ -406,6 +458,12 @@ func (s *Scenario) compile() (*plan, error) {
 		cp, err := compileClass(&s.Devices[i], i)
 		if err != nil {
 			return nil, err
+		}
+		if s.Devices[i].Username == "" {
+			cp.username = p.username
+		}
+		if s.Devices[i].Password == "" {
+			cp.password = p.password
 		}
 		if seen[cp.c.Class] {
 			return nil, fmt.Errorf("devices[%d]: class %q is defined twice", i, cp.c.Class)
@@ -514,6 +572,12 @@ func compileClass(d *DeviceClass, i int) (classPlan, error) {
 		return cp, fmt.Errorf("%s: model: %w", name, err)
 	}
 	cp.decimals = *d.Model.Decimals
+	if cp.username, err = parseTemplate(name+": username", d.Username, deviceFields...); err != nil {
+		return cp, err
+	}
+	if cp.password, err = parseTemplate(name+": password", d.Password, deviceFields...); err != nil {
+		return cp, err
+	}
 	if d.Will != nil {
 		if cp.willTopic, err = parseTemplate(name+": will.topic", d.Will.Topic, deviceFields...); err != nil {
 			return cp, err
@@ -533,7 +597,7 @@ func compileClass(d *DeviceClass, i int) (classPlan, error) {
 
 func compileObserver(o Observer, i int, v packet.Version) (observerPlan, error) {
 	name := fmt.Sprintf("observers[%d]", i)
-	op := observerPlan{qos: packet.QoS(o.QoS)}
+	op := observerPlan{qos: packet.QoS(o.QoS), username: o.Username, password: o.Password}
 	if o.QoS < 0 || o.QoS > 2 {
 		return op, fmt.Errorf("%s: qos %d must be 0, 1 or 2", name, o.QoS)
 	}

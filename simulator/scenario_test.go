@@ -120,6 +120,8 @@ func TestParseBad(t *testing.T) {
 		{"bad filter", `["{home}/#"]`, `["{home}/#/x"]`, "observers[0]: filter"},
 		{"observer placeholder", `["{home}/#"]`, `["{room}/#"]`, "unknown placeholder {room}"},
 		{"width on text", "{home}/{room}/Temperatur", "{home:04}/Temperatur", "width"},
+		{"class username placeholder", "interval: 1s", "interval: 1s\n    username: \"{floor}\"", "username \"{floor}\": unknown placeholder {floor}"},
+		{"connection password unclosed", "name: t", "name: t\nconnection: {password: \"{device\"}", "connection.password"},
 		{"second document", "name: t", "name: t\n---\nname: u", "more than one YAML document"},
 	}
 	for _, c := range cases {

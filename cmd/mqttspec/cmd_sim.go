@@ -28,6 +28,7 @@ import (
 func newSimCmd() *cobra.Command {
 	var (
 		target, brokerName, scenarioArg, shardArg, jsonOut, htmlOut, progressMode, metricsAddr string
+		cafile, cert, key                                                                      string
 		nodes, sources                                                                         int
 		duration, drain                                                                        time.Duration
 		seed                                                                                   uint64
@@ -44,10 +45,14 @@ lost, duplicated and reordered per QoS, and latency from the moment each
 message should have been sent (open loop, no coordinated omission).
 
 Without --target or --broker it starts the reference broker in this process.
+--target takes tcp://, ssl:// (with --cafile, and --cert/--key for the
+observers), ws://host:port/path or wss://; per-device credentials and client
+certificates come from the scenario (see --print-scenario).
 The exit status is 1 when a QoS 1/2 guarantee was broken or the run could
 not be completed.`,
 		Example: `  mqttspec sim --nodes 2000 --duration 30s
   mqttspec sim --target tcp://127.0.0.1:1883 --scenario my-fleet.yaml --json result.json
+  mqttspec sim --target ssl://127.0.0.1:8883 --cafile ca.crt --cert observer.crt --key observer.key --scenario certs.yaml
   mqttspec sim --nodes 2000 --duration 30s --html-report sim.html
   mqttspec sim --nodes 100000 --shard 0/5 --json shard-0.json
   mqttspec report merge shard-*.json --json merged.json --html-report fleet.html
@@ -102,8 +107,15 @@ not be completed.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			url := target
+			tlsConf, err := clientTLS(cafile, cert, key)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if lt := strings.ToLower(target); tlsConf != nil && !strings.HasPrefix(lt, "ssl://") && !strings.HasPrefix(lt, "wss://") {
+				return usageErrorf("--cafile, --cert and --key need an ssl:// or wss:// --target")
+			}
 			if target != "" {
-				if _, err := brokers.FromURL(target, nil); err != nil {
+				if _, err := brokers.FromURL(target, tlsConf); err != nil {
 					return usageErrorf("--target: %v", err)
 				}
 			} else {
@@ -133,7 +145,7 @@ not be completed.`,
 			}
 			pr := newSimProgress(out, progressMode)
 			res, runErr := simulator.Run(ctx, simulator.Options{Scenario: sc, Nodes: nodes, Shard: shard, Seed: seed,
-				Duration: duration, Target: url, Drain: drain, Progress: pr.update, SourceAddresses: sources, Metrics: metrics})
+				Duration: duration, Target: url, TLS: tlsConf, Drain: drain, Progress: pr.update, SourceAddresses: sources, Metrics: metrics})
 			pr.finish()
 			if res != nil {
 				res.WriteSummary(out)
@@ -158,7 +170,10 @@ not be completed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&target, "target", "", "broker URL, tcp://host:port (default: the in-process reference broker)")
+	f.StringVar(&target, "target", "", "broker URL, tcp://host:port or ssl://host:port (default: the in-process reference broker)")
+	f.StringVar(&cafile, "cafile", "", "CA certificates (PEM) to trust for an ssl:// target")
+	f.StringVar(&cert, "cert", "", "client certificate (PEM) for an ssl:// target: the observers', and the devices' unless the scenario's connection.tls names one per device")
+	f.StringVar(&key, "key", "", "the --cert's private key (PEM)")
 	f.StringVar(&brokerName, "broker", "", "broker to start: reference (default, in-process), mosquitto-local, a container profile or profile .yaml (see mqttspec run --help)")
 	f.StringVar(&scenarioArg, "scenario", "home", "scenario YAML file, or the name of a built-in scenario (home)")
 	f.IntVar(&nodes, "nodes", 0, "fleet size in devices, replacing the scenario's (28 devices per home in the home scenario)")

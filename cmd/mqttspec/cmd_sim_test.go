@@ -1,12 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mqttspec/mqttspec/reference/broker"
+	"github.com/mqttspec/mqttspec/reference/broker/certgen"
+	"github.com/mqttspec/mqttspec/reference/broker/listener"
 )
 
 func TestSimSmallFleet(t *testing.T) {
@@ -64,6 +72,8 @@ func TestSimUsageErrors(t *testing.T) {
 		{[]string{"sim", "--target", "tcp://127.0.0.1:1", "--broker", "reference"}, "exclude each other"},
 		{[]string{"sim", "--target", "http://x"}, "unknown scheme"},
 		{[]string{"sim", "--progress", "loud"}, "--progress"},
+		{[]string{"sim", "--cafile", bad}, "--cafile"},
+		{[]string{"sim", "--target", "ssl://127.0.0.1:1", "--cert", bad}, "--cert and --key go together"},
 		{[]string{"sim", "--nodes", "-3"}, "--nodes"},
 		{[]string{"sim", "--nodes", "5", "--metrics", "256.0.0.1:x"}, "--metrics 256.0.0.1:x"},
 	} {
@@ -160,5 +170,72 @@ func TestSimShardsMergedAndRendered(t *testing.T) {
 		if r := runArgs(c.args...); r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("%q: exit %d, stderr %q; want a usage error naming %q", c.args, r.code, r.stderr, c.want)
 		}
+	}
+}
+
+// An ssl:// target that requires client certificates: the observer uses
+// --cert/--key, each device the certificate its scenario names for it.
+func TestSimTLSTargetWithDeviceCertificates(t *testing.T) {
+	dir := t.TempDir()
+	set, err := certgen.NewSet(nil, "observer", "dev-0", "dev-1", "dev-2", "dev-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := set.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := broker.New(broker.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := listener.Listen(listener.Config{Kind: listener.KindTLS, Address: "127.0.0.1:0",
+		TLS: &listener.TLSConfig{Certificate: &set.Server, ClientCAs: set.CA.CertPool(), ClientCerts: listener.ClientCertsRequire}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go b.ServeWith(ln, broker.ServeOptions{UseIdentityAsUsername: true})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ln.Close()
+		b.Shutdown(ctx)
+	})
+	scenario := filepath.Join(dir, "certs.yaml")
+	src := `
+name: certs
+duration: 5s
+homes: {count: 1}
+rooms: [Flur]
+connection:
+  tls: {cert: "client-dev-{device}.crt", key: "client-dev-{device}.key"}
+devices:
+  - class: Temperatur
+    count: 4
+    topic: "{home}/{room}/Temperatur/{k}"
+    interval: 40ms
+    messages: 5
+    qos: {1: 1}
+    model: {kind: counter, inc_min: 1, inc_max: 2}
+observers:
+  - filters: ["{home}/#"]
+    qos: 1
+`
+	if err := os.WriteFile(scenario, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obs := files.Clients["observer"]
+	r := runArgs("sim", "--target", "ssl://"+ln.Addr().String(), "--cafile", files.CA, "--cert", obs.Cert, "--key", obs.Key,
+		"--scenario", scenario, "--progress", "off")
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"4 devices", "ssl://", "4 connects, 0 failures", "OK: every acknowledged"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Without --cafile the broker's certificate is not trusted: the run
+	// cannot start, and says why.
+	r = runArgs("sim", "--target", "ssl://"+ln.Addr().String(), "--scenario", scenario, "--progress", "off")
+	if r.code == exitOK || !strings.Contains(r.stderr+r.stdout, "certificate") {
+		t.Errorf("untrusted broker: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
