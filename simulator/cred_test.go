@@ -3,8 +3,6 @@ package simulator
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -18,19 +16,11 @@ import (
 // startBrokerWith runs the reference broker with cfg on a loopback port.
 func startBrokerWith(t *testing.T, cfg broker.Config) string {
 	t.Helper()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	b := broker.New(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go b.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		ln.Close()
-		b.Shutdown(ctx)
-	})
+	serveBroker(t, cfg, ln, broker.ServeOptions{})
 	return ln.Addr().String()
 }
 

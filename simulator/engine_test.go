@@ -23,19 +23,23 @@ import (
 // startBroker runs the reference broker on a loopback port.
 func startBroker(t *testing.T) string {
 	t.Helper()
-	b := broker.New(broker.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go b.Serve(ln)
+	return startBrokerWith(t, broker.Config{})
+}
+
+// serveBroker runs a reference broker with cfg (its logs discarded) on ln
+// until the test ends.
+func serveBroker(t *testing.T, cfg broker.Config, ln net.Listener, opts broker.ServeOptions) *broker.Broker {
+	t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	b := broker.New(cfg)
+	go b.ServeWith(ln, opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		ln.Close()
 		b.Shutdown(ctx)
 	})
-	return ln.Addr().String()
+	return b
 }
 
 // fastScenario is a small fleet that publishes often: 2 homes of 2 rooms,
@@ -489,18 +493,11 @@ func TestErrorsGroupedByKind(t *testing.T) {
 // their scenario asks.)
 func TestPersistentObserverLeavesNoSession(t *testing.T) {
 	t.Parallel()
-	b := broker.New(broker.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go b.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		ln.Close()
-		b.Shutdown(ctx)
-	})
+	b := serveBroker(t, broker.Config{}, ln, broker.ServeOptions{})
 	res := runFleet(t, fastScenario(t, "  clean_session: false\n"), ln.Addr().String())
 	checkExact(t, res)
 	metrics := httptest.NewServer(b.MetricsHandler())

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,19 +47,12 @@ func (c *identityCheck) AllowedSubscribe(username, clientID, filter string) bool
 // as the user name.
 func startTLSBroker(t *testing.T, set *certgen.Set, authz broker.Authorizer) string {
 	t.Helper()
-	b := broker.New(broker.Config{Authorizer: authz, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := listener.Listen(listener.Config{Kind: listener.KindTLS, Address: "127.0.0.1:0",
 		TLS: &listener.TLSConfig{Certificate: &set.Server, ClientCAs: set.CA.CertPool(), ClientCerts: listener.ClientCertsRequire}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go b.ServeWith(ln, broker.ServeOptions{UseIdentityAsUsername: true})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		ln.Close()
-		b.Shutdown(ctx)
-	})
+	serveBroker(t, broker.Config{Authorizer: authz}, ln, broker.ServeOptions{UseIdentityAsUsername: true})
 	return ln.Addr().String()
 }
 
@@ -202,18 +193,11 @@ func TestTLSMissingCertificate(t *testing.T) {
 // over TCP: the same scenario and the same checks as
 // TestFleetAgainstReferenceBroker.
 func TestWebSocketTarget(t *testing.T) {
-	b := broker.New(broker.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := listener.Listen(listener.Config{Kind: listener.KindWS, Address: "127.0.0.1:0", WebSocketPath: "/mqtt"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go b.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		ln.Close()
-		b.Shutdown(ctx)
-	})
+	serveBroker(t, broker.Config{}, ln, broker.ServeOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := Run(ctx, Options{Scenario: fastScenario(t, ""), Target: "ws://" + ln.Addr().String() + "/mqtt", Seed: 3,
